@@ -1,0 +1,182 @@
+"""Back-office configuration: partnerships, agencies, people and their roles.
+
+Partnership administrators see and change only their own partnership's records; roles are
+granted and revoked through the services so the role groups stay in step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+
+from agencies.models import (
+    Agency,
+    AgencyMembership,
+    Category,
+    ClosureDay,
+    Partnership,
+    PartnershipMembership,
+    PartnershipRole,
+    StageTimeframe,
+)
+from agencies.services import (
+    agency_membership_grant,
+    agency_membership_revoke,
+    agency_role_groups_ensure,
+    memberships_revoke,
+    partnership_defaults_ensure,
+    partnership_membership_grant,
+    partnership_membership_revoke,
+)
+
+
+def administered_partnership_ids(request: HttpRequest) -> list[int] | None:
+    """The partnerships the signed-in person administers; None means every one (superuser)."""
+    user: Any = request.user
+    if user.is_superuser:
+        return None
+    return list(
+        PartnershipMembership.objects.filter(
+            user=user, role=PartnershipRole.ADMINISTRATOR
+        ).values_list("partnership_id", flat=True)
+    )
+
+
+class PartnershipScopedAdmin(admin.ModelAdmin):
+    """Limits the admin to the partnerships the person administers."""
+
+    partnership_path = "partnership"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        ids = administered_partnership_ids(request)
+        if ids is None:
+            return queryset
+        return queryset.filter(**{f"{self.partnership_path}__in": ids})
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        ids = administered_partnership_ids(request)
+        if ids is not None:
+            model = db_field.related_model
+            if model is Partnership:
+                kwargs["queryset"] = Partnership.objects.filter(pk__in=ids)
+            elif model is Agency:
+                kwargs["queryset"] = Agency.objects.filter(partnership__in=ids)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class CategoryInline(admin.TabularInline):
+    model = Category
+    extra = 0
+
+
+class StageTimeframeInline(admin.TabularInline):
+    model = StageTimeframe
+    extra = 0
+
+
+class ClosureDayInline(admin.TabularInline):
+    model = ClosureDay
+    extra = 0
+
+
+@admin.register(Partnership)
+class PartnershipAdmin(PartnershipScopedAdmin):
+    partnership_path = "pk"
+    list_display = ["name", "nation", "final_referral_body_name", "notification_stage"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [StageTimeframeInline, CategoryInline, ClosureDayInline]
+
+    def save_model(self, request: HttpRequest, obj: Partnership, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        partnership_defaults_ensure(partnership=obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(getattr(request.user, "is_superuser", False))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return bool(getattr(request.user, "is_superuser", False))
+
+
+class AgencyMembershipInline(admin.TabularInline):
+    model = AgencyMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+    readonly_fields = ["user", "role", "job_title"]
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False  # roles are granted on the membership page, through the service
+
+
+@admin.register(Agency)
+class AgencyAdmin(PartnershipScopedAdmin):
+    list_display = ["name", "agency_type", "partnership", "active"]
+    list_filter = ["agency_type", "active"]
+    search_fields = ["name"]
+    inlines = [AgencyMembershipInline]
+
+    def save_model(self, request: HttpRequest, obj: Agency, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        agency_role_groups_ensure(agency=obj)
+
+
+@admin.register(AgencyMembership)
+class AgencyMembershipAdmin(PartnershipScopedAdmin):
+    partnership_path = "agency__partnership"
+    list_display = ["user", "role", "agency", "job_title"]
+    list_filter = ["role", "agency"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "agency__name"]
+    autocomplete_fields = ["user"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        # A role is revoked and granted anew rather than edited, so groups stay in step.
+        return ["user", "agency", "role"] if obj is not None else []
+
+    def save_model(
+        self, request: HttpRequest, obj: AgencyMembership, form: Any, change: bool
+    ) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        saved = agency_membership_grant(
+            user=obj.user, agency=obj.agency, role=obj.role, job_title=obj.job_title
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: AgencyMembership) -> None:
+        agency_membership_revoke(membership=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        memberships_revoke(list(queryset))
+
+
+@admin.register(PartnershipMembership)
+class PartnershipMembershipAdmin(PartnershipScopedAdmin):
+    list_display = ["user", "role", "partnership"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    autocomplete_fields = ["user"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        return ["user", "partnership", "role"] if obj is not None else []
+
+    def save_model(
+        self, request: HttpRequest, obj: PartnershipMembership, form: Any, change: bool
+    ) -> None:
+        if change:
+            return
+        saved = partnership_membership_grant(
+            user=obj.user, partnership=obj.partnership, role=obj.role
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: PartnershipMembership) -> None:
+        partnership_membership_revoke(membership=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        memberships_revoke(list(queryset))

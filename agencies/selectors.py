@@ -1,0 +1,69 @@
+"""Readers of who holds which role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+
+from agencies.models import AgencyMembership, PartnershipMembership
+
+_CACHE_ATTRIBUTE = "_roles_held"
+
+
+@dataclass(frozen=True)
+class RolesHeld:
+    """The roles one person holds, by agency id and by partnership id."""
+
+    by_agency: dict[int, frozenset[str]] = field(default_factory=dict)
+    by_partnership: dict[int, frozenset[str]] = field(default_factory=dict)
+    agency_partnership: dict[int, int] = field(default_factory=dict)
+
+    def in_agency(self, agency_id: int, *roles: str) -> bool:
+        """Whether the person holds any of ``roles`` in the agency."""
+        held = self.by_agency.get(agency_id, frozenset())
+        return any(role in held for role in roles)
+
+    def in_any_agency(self, agency_ids: frozenset[int] | set[int], *roles: str) -> bool:
+        """Whether the person holds any of ``roles`` in any of the agencies."""
+        return any(self.in_agency(agency_id, *roles) for agency_id in agency_ids)
+
+    def in_partnership(self, partnership_id: int, *roles: str) -> bool:
+        """Whether the person holds any of ``roles`` in the partnership."""
+        held = self.by_partnership.get(partnership_id, frozenset())
+        return any(role in held for role in roles)
+
+
+def roles_held(user: AbstractBaseUser | AnonymousUser) -> RolesHeld:
+    """Every role ``user`` holds (two queries, then cached on the user object)."""
+    if not user.is_authenticated or not user.is_active:
+        return RolesHeld()
+    cached = getattr(user, _CACHE_ATTRIBUTE, None)
+    if cached is not None:
+        return cached
+    by_agency: dict[int, set[str]] = {}
+    agency_partnership: dict[int, int] = {}
+    for agency_id, partnership_id, role in AgencyMembership.objects.filter(
+        user=user, agency__active=True
+    ).values_list("agency_id", "agency__partnership_id", "role"):
+        by_agency.setdefault(agency_id, set()).add(role)
+        agency_partnership[agency_id] = partnership_id
+    by_partnership: dict[int, set[str]] = {}
+    for partnership_id, role in PartnershipMembership.objects.filter(user=user).values_list(
+        "partnership_id", "role"
+    ):
+        by_partnership.setdefault(partnership_id, set()).add(role)
+    held = RolesHeld(
+        by_agency={k: frozenset(v) for k, v in by_agency.items()},
+        by_partnership={k: frozenset(v) for k, v in by_partnership.items()},
+        agency_partnership=agency_partnership,
+    )
+    setattr(user, _CACHE_ATTRIBUTE, held)
+    return held
+
+
+def roles_held_forget(user: AbstractBaseUser) -> None:
+    """Drop the cached roles (after a membership change in the same request)."""
+    if hasattr(user, _CACHE_ATTRIBUTE):
+        delattr(user, _CACHE_ATTRIBUTE)

@@ -1,0 +1,422 @@
+"""The professional difference (the case), its children, parties and state machine.
+
+Models hold state and the legal transitions only. Transition methods set the fields that
+belong to the edge; who may take an edge is in ``escalations.rules``; services do the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from agencies.models import Agency, Category, Partnership, Track
+from escalations import rules
+from escalations.states import (
+    FINAL_OUTCOMES,
+    RESOLVABLE_STAGES,
+    STAGE_RANK,
+    Context,
+    Status,
+)
+
+
+def _escalating_from(stage: str) -> Any:
+    """Condition: the case is at ``stage``, or partially resolved there."""
+
+    def condition(difference: ProfessionalDifference) -> bool:
+        return difference.stage == stage
+
+    condition.__name__ = f"escalating_from_{stage}"
+    return condition
+
+
+def _partial_outcome_below_final_referral(difference: ProfessionalDifference) -> bool:
+    return difference.stage in RESOLVABLE_STAGES
+
+
+class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.PROTECT, related_name="differences"
+    )
+    reference = models.CharField(max_length=20, unique=True, null=True, blank=True)
+
+    # The raiser, as at the time of raising: a later job change must not rewrite history.
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="differences_raised"
+    )
+    raiser_name = models.CharField(max_length=200)
+    raiser_role = models.CharField(max_length=200)
+    raiser_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    raiser_agency_name = models.CharField(max_length=200)
+
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="differences")
+    context = models.CharField(max_length=40, choices=Context.choices)
+    issue = models.TextField()
+
+    is_urgent = models.BooleanField(default=False)
+    urgent_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The manager or safeguarding lead named when the urgent track was taken.",
+    )
+
+    status = FSMField(
+        max_length=20, choices=Status.choices, default=Status.IDENTIFIED, protected=True
+    )
+    # The working stage the case is at, or was at when an outcome was recorded.
+    stage = models.CharField(max_length=20, choices=Status.choices, default=Status.IDENTIFIED)
+    highest_stage = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.IDENTIFIED
+    )
+    stage_entered_at = models.DateTimeField(default=timezone.now)
+
+    raised_at = models.DateTimeField(default=timezone.now, db_index=True)
+    outcome_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    # Appendix 2 items 13–16 and the learning review.
+    escalated_to = models.TextField(blank=True)
+    learning = models.TextField(blank=True)
+    additional_comments = models.TextField(blank=True)
+    protocol_amendment_recommended = models.BooleanField(null=True, blank=True)
+    protocol_amendment_note = models.TextField(blank=True)
+
+    linked_cases = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="linked_from"
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        indexes = [
+            models.Index(fields=["partnership", "status"], name="difference_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or f"Difference {self.pk}"
+
+    # -- facts -----------------------------------------------------------------------------
+
+    def party_agency_ids(self) -> frozenset[int]:
+        """Ids of every agency party to the case, the raising agency included (cached)."""
+        cached: frozenset[int] | None = self.__dict__.get("_party_agency_ids")
+        if cached is None:
+            cached = frozenset(self.parties.values_list("agency_id", flat=True))
+            self.__dict__["_party_agency_ids"] = cached
+        return cached
+
+    def forget_parties(self) -> None:
+        """Drop the cached party ids after parties change."""
+        self.__dict__.pop("_party_agency_ids", None)
+
+    @property
+    def track(self) -> str:
+        return Track.URGENT if self.is_urgent else Track.STANDARD
+
+    def _enter(self, stage: str) -> None:
+        self.stage = stage
+        self.stage_entered_at = timezone.now()
+        if STAGE_RANK[stage] > STAGE_RANK[self.highest_stage]:
+            self.highest_stage = stage
+
+    def _record_outcome(self) -> None:
+        self.outcome_at = timezone.now()
+
+    # -- transitions (spec §3) -------------------------------------------------------------
+
+    @transition(
+        field=status,
+        source=Status.IDENTIFIED,
+        target=Status.CLARIFICATION,
+        permission=rules.is_raiser,
+    )
+    def start_clarification(self) -> None:
+        """identified → clarification."""
+        self._enter(Status.CLARIFICATION)
+
+    @transition(
+        field=status,
+        source=Status.IDENTIFIED,
+        target=Status.STAGE_2,
+        permission=rules.may_open_urgent_track,
+    )
+    def open_urgent_track(self) -> None:
+        """identified → stage_2, when the child's immediate welfare is a concern."""
+        self._enter(Status.STAGE_2)
+
+    @transition(
+        field=status,
+        source=Status.CLARIFICATION,
+        target=Status.WITHDRAWN,
+        permission=rules.is_raiser,
+    )
+    def withdraw(self) -> None:
+        """clarification → withdrawn: no practice issue remains."""
+        self._record_outcome()
+
+    @transition(
+        field=status,
+        source=Status.CLARIFICATION,
+        target=Status.STAGE_1,
+        permission=rules.is_raiser,
+    )
+    def begin_stage_1(self) -> None:
+        """clarification → stage_1."""
+        self._enter(Status.STAGE_1)
+
+    @transition(
+        field=status,
+        source=[Status.STAGE_1, Status.PARTIALLY_RESOLVED],
+        target=Status.STAGE_2,
+        conditions=[_escalating_from(Status.STAGE_1)],
+        permission=rules.may_escalate_from_current_stage,
+    )
+    def escalate_to_stage_2(self) -> None:
+        """stage_1 (or partially resolved there) → stage_2."""
+        self._enter(Status.STAGE_2)
+
+    @transition(
+        field=status,
+        source=[Status.STAGE_2, Status.PARTIALLY_RESOLVED],
+        target=Status.STAGE_3,
+        conditions=[_escalating_from(Status.STAGE_2)],
+        permission=rules.may_escalate_from_current_stage,
+    )
+    def escalate_to_stage_3(self) -> None:
+        """stage_2 (or partially resolved there) → stage_3."""
+        self._enter(Status.STAGE_3)
+
+    @transition(
+        field=status,
+        source=[Status.STAGE_3, Status.PARTIALLY_RESOLVED],
+        target=Status.STAGE_4,
+        conditions=[_escalating_from(Status.STAGE_3)],
+        permission=rules.may_escalate_from_current_stage,
+    )
+    def escalate_to_stage_4(self) -> None:
+        """stage_3 (or partially resolved there) → stage_4."""
+        self._enter(Status.STAGE_4)
+
+    @transition(
+        field=status,
+        source=[Status.STAGE_4, Status.PARTIALLY_RESOLVED],
+        target=Status.FINAL_REFERRAL,
+        conditions=[_escalating_from(Status.STAGE_4)],
+        permission=rules.may_escalate_from_current_stage,
+    )
+    def refer_to_final_body(self) -> None:
+        """stage_4 (or partially resolved there) → final_referral."""
+        self._enter(Status.FINAL_REFERRAL)
+
+    @transition(
+        field=status,
+        source=[*RESOLVABLE_STAGES, Status.FINAL_REFERRAL],
+        target=Status.RESOLVED,
+        permission=rules.may_record_outcome,
+    )
+    def resolve(self) -> None:
+        """stage_1–4 or final_referral → resolved."""
+        self._record_outcome()
+
+    @transition(
+        field=status,
+        source=[*RESOLVABLE_STAGES, Status.FINAL_REFERRAL],
+        target=Status.PARTIALLY_RESOLVED,
+        permission=rules.may_record_outcome,
+    )
+    def resolve_partially(self) -> None:
+        """stage_1–4 or final_referral → partially_resolved."""
+        self._record_outcome()
+
+    @transition(
+        field=status,
+        source=Status.FINAL_REFERRAL,
+        target=Status.NOT_RESOLVED,
+        permission=rules.may_record_outcome,
+    )
+    def record_not_resolved(self) -> None:
+        """final_referral → not_resolved: the body's decision."""
+        self._record_outcome()
+
+    @transition(
+        field=status,
+        source=list(FINAL_OUTCOMES),
+        target=Status.LEARNING_REVIEW,
+        permission=rules.nobody,
+    )
+    def begin_learning_review(self) -> None:
+        """resolved / not_resolved / withdrawn → learning_review (automatic)."""
+
+    @transition(
+        field=status,
+        source=Status.PARTIALLY_RESOLVED,
+        target=Status.LEARNING_REVIEW,
+        conditions=[_partial_outcome_below_final_referral],
+        permission=rules.may_record_outcome,
+    )
+    def accept_partial_outcome(self) -> None:
+        """partially_resolved → learning_review: the raising agency escalates no further."""
+
+    @transition(
+        field=status,
+        source=Status.PARTIALLY_RESOLVED,
+        target=Status.LEARNING_REVIEW,
+        conditions=[lambda d: d.stage == Status.FINAL_REFERRAL],
+        permission=rules.nobody,
+    )
+    def end_partial_final_referral(self) -> None:
+        """partially_resolved after final referral → learning_review (automatic: no stage is
+        left)."""
+
+    @transition(
+        field=status,
+        source=Status.LEARNING_REVIEW,
+        target=Status.CLOSED,
+        permission=rules.is_business_manager,
+    )
+    def close(self) -> None:
+        """learning_review → closed."""
+        self.closed_at = timezone.now()
+
+
+class Child(models.Model):
+    difference = models.ForeignKey(
+        ProfessionalDifference, on_delete=models.CASCADE, related_name="children"
+    )
+    name = models.CharField(max_length=200)
+    date_of_birth = models.DateField(null=True, blank=True)
+    address = models.TextField(blank=True)
+    school = models.CharField("early years placement or school", max_length=200, blank=True)
+    lead_professional = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["difference", "pk"]
+        verbose_name_plural = "children"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def initials(self) -> str:
+        return "".join(part[0].upper() for part in self.name.split() if part)
+
+
+class Party(models.Model):
+    """An agency party to the case; the raising agency is a party too."""
+
+    difference = models.ForeignKey(
+        ProfessionalDifference, on_delete=models.CASCADE, related_name="parties"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="party_to")
+    is_raising = models.BooleanField(default=False)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["difference", "-is_raising", "pk"]
+        verbose_name_plural = "parties"
+        constraints = [
+            models.UniqueConstraint(fields=["difference", "agency"], name="party_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.agency)
+
+
+class NamedProfessional(models.Model):
+    """A professional of another party agency, named on the case where known."""
+
+    difference = models.ForeignKey(
+        ProfessionalDifference, on_delete=models.CASCADE, related_name="named_professionals"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="named_on",
+    )
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["difference", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Action(models.Model):
+    """An action agreed as a result of the difference, with an owner and a timescale."""
+
+    difference = models.ForeignKey(
+        ProfessionalDifference, on_delete=models.CASCADE, related_name="actions"
+    )
+    description = models.TextField()
+    owner = models.CharField(max_length=200)
+    due_date = models.DateField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["difference", "pk"]
+
+    def __str__(self) -> str:
+        return self.description[:60]
+
+
+class StageEntry(models.Model):
+    """One entry into a timed stage, with its stage clock."""
+
+    difference = models.ForeignKey(
+        ProfessionalDifference, on_delete=models.CASCADE, related_name="stage_entries"
+    )
+    stage = models.CharField(max_length=20, choices=Status.choices)
+    track = models.CharField(max_length=10, choices=Track.choices)
+    entered_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["difference", "entered_at", "pk"]
+        verbose_name_plural = "stage entries"
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                name="stage_entry_open_due_idx",
+                condition=models.Q(left_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} from {self.entered_at:%d %b %Y %H:%M}"
+
+    @property
+    def is_overdue(self) -> bool:
+        end = self.left_at or timezone.now()
+        return end > self.due_at
+
+
+class DifferenceUserObjectPermission(UserObjectPermissionBase):
+    """Guardian's direct per-user permission on a case (faster than the generic table)."""
+
+    content_object = models.ForeignKey(ProfessionalDifference, on_delete=models.CASCADE)
+
+
+class DifferenceGroupObjectPermission(GroupObjectPermissionBase):
+    """Guardian's direct per-group permission on a case."""
+
+    content_object = models.ForeignKey(ProfessionalDifference, on_delete=models.CASCADE)

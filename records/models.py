@@ -1,0 +1,125 @@
+"""The chronology: an append-only record of everything that happened on a case.
+
+Entries are never edited or deleted. A correction is a new entry pointing at the one it
+corrects. On PostgreSQL a trigger refuses UPDATE and DELETE (migration 0002).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from escalations.states import Status
+
+
+class EntryKind(models.TextChoices):
+    DISCUSSION = "discussion", "Discussion"
+    MEETING = "meeting", "Meeting"
+    CALL = "call", "Telephone call"
+    CORRESPONDENCE = "correspondence", "Correspondence"
+    REFLECTIVE_PRACTICE_MEETING = "reflective_practice_meeting", "Reflective practice meeting"
+    TRANSITION = "transition", "Stage change"
+    CORRECTION = "correction", "Correction"
+
+
+# The kinds a person records by hand (transitions are written by the services).
+RECORDED_KINDS: tuple[str, ...] = (
+    EntryKind.DISCUSSION,
+    EntryKind.MEETING,
+    EntryKind.CALL,
+    EntryKind.CORRESPONDENCE,
+    EntryKind.REFLECTIVE_PRACTICE_MEETING,
+)
+
+
+class Entry(models.Model):
+    difference = models.ForeignKey(
+        "escalations.ProfessionalDifference", on_delete=models.PROTECT, related_name="entries"
+    )
+    kind = models.CharField(max_length=40, choices=EntryKind.choices)
+    # The case's state when the entry was written.
+    status = models.CharField(max_length=20, choices=Status.choices)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    method = models.CharField(max_length=100, blank=True)
+    participants = models.TextField(blank=True)
+    facts = models.TextField(blank=True)
+    opinion = models.TextField("professional opinion", blank=True)
+    outcome = models.TextField("outcome agreed", blank=True)
+
+    # For stage changes: the edge taken and why.
+    transition = models.CharField(max_length=40, blank=True)
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    reason = models.TextField(blank=True)
+
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+    )
+
+    # Who wrote it, as at the time; null author means the system (an automatic transition).
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    author_name = models.CharField(max_length=200)
+    author_agency_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["difference", "created_at", "pk"]
+        verbose_name_plural = "entries"
+        indexes = [
+            models.Index(fields=["difference", "created_at"], name="entry_chronology_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind="correction") | models.Q(corrects__isnull=False),
+                name="entry_correction_points_at_an_entry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.occurred_at:%d %b %Y}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # Append-only in every database: PostgreSQL's trigger is the real guard, this
+        # catches the mistake early on SQLite too.
+        if self.pk is not None and not self._state.adding:
+            raise EntryIsAppendOnly(ENTRY_IS_APPEND_ONLY)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise EntryIsAppendOnly(ENTRY_IS_APPEND_ONLY)
+
+
+ENTRY_IS_APPEND_ONLY = (
+    "Chronology entries are never edited or deleted. Record a correction that refers to it."
+)
+
+
+class EntryIsAppendOnly(Exception):
+    """Raised when code tries to change or remove a chronology entry."""
+
+
+class AuditEvent(models.Model):
+    """Who did what to which case, for actions that are not chronology entries (e.g. a PDF
+    download)."""
+
+    difference = models.ForeignKey(
+        "escalations.ProfessionalDifference",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="audit_events",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=60)
+    detail = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_id} at {self.at:%d %b %Y %H:%M}"

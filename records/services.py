@@ -1,0 +1,157 @@
+"""Writers of the chronology and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from agencies.models import Agency
+from agencies.selectors import roles_held
+from escalations import errors
+from escalations.errors import DifferenceRefused
+from escalations.selectors import difference_visible_to_user
+from escalations.states import Status
+from records.models import RECORDED_KINDS, AuditEvent, Entry, EntryKind
+
+if TYPE_CHECKING:
+    from escalations.models import ProfessionalDifference
+
+SYSTEM_NAME = "System"
+
+
+def _author_snapshot(difference: ProfessionalDifference, actor: Any | None) -> tuple[str, str]:
+    """The author's name and agency as at now (a later job change must not rewrite them)."""
+    if actor is None:
+        return SYSTEM_NAME, ""
+    name = (actor.get_full_name() or actor.get_username()).strip()
+    held = roles_held(actor)
+    party_ids = difference.party_agency_ids()
+    agency_ids = [agency_id for agency_id in held.by_agency if agency_id in party_ids]
+    if difference.raised_by_id == actor.pk:
+        return name, difference.raiser_agency_name
+    if agency_ids:
+        agency = Agency.objects.filter(pk__in=agency_ids).order_by("name").first()
+        return name, agency.name if agency else ""
+    if difference.partnership_id in held.by_partnership:
+        return name, difference.partnership.name
+    return name, ""
+
+
+def transition_entry_write(
+    *,
+    difference: ProfessionalDifference,
+    actor: Any | None,
+    transition: str,
+    from_status: str,
+    to_status: str,
+    reason: str = "",
+    **fields: Any,
+) -> Entry:
+    """Write the one chronology entry every transition leaves (called inside the service's
+    transaction)."""
+    author_name, agency_name = _author_snapshot(difference, actor)
+    return Entry.objects.create(
+        difference=difference,
+        kind=EntryKind.TRANSITION,
+        status=to_status,
+        transition=transition,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        author=actor,
+        author_name=author_name,
+        author_agency_name=agency_name,
+        **fields,
+    )
+
+
+def _may_record(difference: ProfessionalDifference, actor: Any) -> bool:
+    """Any party may record on a case they can see (the view has already checked they can)."""
+    return difference_visible_to_user(actor, difference)
+
+
+@transaction.atomic
+def entry_record(
+    *,
+    actor: Any,
+    difference: ProfessionalDifference,
+    kind: str,
+    occurred_at: datetime | None = None,
+    method: str = "",
+    participants: str = "",
+    facts: str = "",
+    opinion: str = "",
+    outcome: str = "",
+) -> Entry:
+    """Record a discussion, meeting, call, correspondence or reflective practice meeting."""
+    if kind not in RECORDED_KINDS:
+        raise DifferenceRefused("Choose what kind of record this is.", field="kind")
+    if difference.status == Status.CLOSED:
+        raise DifferenceRefused(errors.CASE_CLOSED)
+    if not _may_record(difference, actor):
+        raise DifferenceRefused(errors.NOT_A_PARTY)
+    if not (facts.strip() or opinion.strip() or outcome.strip()):
+        raise DifferenceRefused(errors.ENTRY_NEEDS_CONTENT, field="facts")
+    author_name, agency_name = _author_snapshot(difference, actor)
+    return Entry.objects.create(
+        difference=difference,
+        kind=kind,
+        status=difference.status,
+        occurred_at=occurred_at or timezone.now(),
+        method=method.strip(),
+        participants=participants.strip(),
+        facts=facts.strip(),
+        opinion=opinion.strip(),
+        outcome=outcome.strip(),
+        author=actor,
+        author_name=author_name,
+        author_agency_name=agency_name,
+    )
+
+
+@transaction.atomic
+def entry_correct(
+    *,
+    actor: Any,
+    difference: ProfessionalDifference,
+    corrects: Entry,
+    facts: str = "",
+    opinion: str = "",
+    outcome: str = "",
+    reason: str,
+) -> Entry:
+    """Record a correction: a new entry that refers to the one it corrects."""
+    if corrects.difference_id != difference.pk:
+        raise DifferenceRefused(errors.CORRECTION_OTHER_CASE)
+    if not _may_record(difference, actor):
+        raise DifferenceRefused(errors.NOT_A_PARTY)
+    if not reason.strip():
+        raise DifferenceRefused(errors.REASON_REQUIRED, field="reason")
+    if not (facts.strip() or opinion.strip() or outcome.strip()):
+        raise DifferenceRefused(errors.ENTRY_NEEDS_CONTENT, field="facts")
+    author_name, agency_name = _author_snapshot(difference, actor)
+    return Entry.objects.create(
+        difference=difference,
+        kind=EntryKind.CORRECTION,
+        status=difference.status,
+        corrects=corrects,
+        facts=facts.strip(),
+        opinion=opinion.strip(),
+        outcome=outcome.strip(),
+        reason=reason.strip(),
+        author=actor,
+        author_name=author_name,
+        author_agency_name=agency_name,
+    )
+
+
+def audit_record(
+    *, actor: Any, action: str, difference: ProfessionalDifference | None = None, detail: str = ""
+) -> AuditEvent:
+    """Write one audit event (e.g. a PDF download)."""
+    return AuditEvent.objects.create(
+        difference=difference, actor=actor, action=action, detail=detail
+    )
