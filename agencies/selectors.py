@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 from agencies.models import AgencyMembership, PartnershipMembership
 
@@ -35,7 +34,7 @@ class RolesHeld:
         return any(role in held for role in roles)
 
 
-def roles_held(user: AbstractBaseUser | AnonymousUser) -> RolesHeld:
+def roles_held(user: User | AnonymousUser) -> RolesHeld:
     """Every role ``user`` holds (two queries, then cached on the user object)."""
     if not user.is_authenticated or not user.is_active:
         return RolesHeld()
@@ -63,7 +62,7 @@ def roles_held(user: AbstractBaseUser | AnonymousUser) -> RolesHeld:
     return held
 
 
-def roles_held_forget(user: AbstractBaseUser) -> None:
+def roles_held_forget(user: User) -> None:
     """Drop the cached roles (after a membership change in the same request)."""
     if hasattr(user, _CACHE_ATTRIBUTE):
         delattr(user, _CACHE_ATTRIBUTE)

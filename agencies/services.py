@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 
 from agencies.models import (
@@ -106,7 +106,7 @@ def agency_role_groups_ensure(*, agency: Agency) -> None:
 
 @transaction.atomic
 def agency_membership_grant(
-    *, user: AbstractBaseUser, agency: Agency, role: str, job_title: str = ""
+    *, user: User, agency: Agency, role: str, job_title: str = ""
 ) -> AgencyMembership:
     """Give ``user`` the ``role`` in ``agency`` (idempotent)."""
     membership, created = AgencyMembership.objects.get_or_create(
@@ -115,7 +115,7 @@ def agency_membership_grant(
     if not created and job_title and membership.job_title != job_title:
         membership.job_title = job_title
         membership.save(update_fields=["job_title"])
-    agency_role_group(agency=agency, role=role).user_set.add(user)  # type: ignore[attr-defined]
+    agency_role_group(agency=agency, role=role).user_set.add(user)
     roles_held_forget(user)
     return membership
 
@@ -124,20 +124,20 @@ def agency_membership_grant(
 def agency_membership_revoke(*, membership: AgencyMembership) -> None:
     """Take a role away; the person stops seeing the cases that role showed them."""
     group = agency_role_group(agency=membership.agency, role=membership.role)
-    group.user_set.remove(membership.user)  # type: ignore[attr-defined]
+    group.user_set.remove(membership.user)
     membership.delete()
 
 
 @transaction.atomic
 def partnership_membership_grant(
-    *, user: AbstractBaseUser, partnership: Partnership, role: str
+    *, user: User, partnership: Partnership, role: str
 ) -> PartnershipMembership:
     """Give ``user`` a partnership-wide ``role`` (idempotent)."""
     membership, _ = PartnershipMembership.objects.get_or_create(
         user=user, partnership=partnership, role=role
     )
     group = partnership_role_group(partnership=partnership, role=role)
-    group.user_set.add(user)  # type: ignore[attr-defined]
+    group.user_set.add(user)
     roles_held_forget(user)
     return membership
 
@@ -146,7 +146,7 @@ def partnership_membership_grant(
 def partnership_membership_revoke(*, membership: PartnershipMembership) -> None:
     """Take a partnership-wide role away."""
     group = partnership_role_group(partnership=membership.partnership, role=membership.role)
-    group.user_set.remove(membership.user)  # type: ignore[attr-defined]
+    group.user_set.remove(membership.user)
     membership.delete()
 
 

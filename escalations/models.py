@@ -6,6 +6,7 @@ belong to the edge; who may take an edge is in ``escalations.rules``; services d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -35,8 +36,23 @@ def _escalating_from(stage: str) -> Any:
     return condition
 
 
+def _who(rule: Callable[[ProfessionalDifference, Any], bool]) -> Any:
+    """A rule of escalations.rules as a transition ``permission=`` (django-fsm types it for any
+    Model; ours are written for this one)."""
+    return rule
+
+
+def _when(condition: Callable[[ProfessionalDifference], bool]) -> Any:
+    """A predicate as a transition condition (typed as for _who)."""
+    return condition
+
+
 def _partial_outcome_below_final_referral(difference: ProfessionalDifference) -> bool:
     return difference.stage in RESOLVABLE_STAGES
+
+
+def _partial_outcome_at_final_referral(difference: ProfessionalDifference) -> bool:
+    return difference.stage == Status.FINAL_REFERRAL
 
 
 class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
@@ -138,7 +154,7 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.IDENTIFIED,
         target=Status.CLARIFICATION,
-        permission=rules.is_raiser,
+        permission=_who(rules.is_raiser),
     )
     def start_clarification(self) -> None:
         """identified → clarification."""
@@ -148,7 +164,7 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.IDENTIFIED,
         target=Status.STAGE_2,
-        permission=rules.may_open_urgent_track,
+        permission=_who(rules.may_open_urgent_track),
     )
     def open_urgent_track(self) -> None:
         """identified → stage_2, when the child's immediate welfare is a concern."""
@@ -158,7 +174,7 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.CLARIFICATION,
         target=Status.WITHDRAWN,
-        permission=rules.is_raiser,
+        permission=_who(rules.is_raiser),
     )
     def withdraw(self) -> None:
         """clarification → withdrawn: no practice issue remains."""
@@ -168,7 +184,7 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.CLARIFICATION,
         target=Status.STAGE_1,
-        permission=rules.is_raiser,
+        permission=_who(rules.is_raiser),
     )
     def begin_stage_1(self) -> None:
         """clarification → stage_1."""
@@ -179,7 +195,7 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
         source=[Status.STAGE_1, Status.PARTIALLY_RESOLVED],
         target=Status.STAGE_2,
         conditions=[_escalating_from(Status.STAGE_1)],
-        permission=rules.may_escalate_from_current_stage,
+        permission=_who(rules.may_escalate_from_current_stage),
     )
     def escalate_to_stage_2(self) -> None:
         """stage_1 (or partially resolved there) → stage_2."""
@@ -190,7 +206,7 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
         source=[Status.STAGE_2, Status.PARTIALLY_RESOLVED],
         target=Status.STAGE_3,
         conditions=[_escalating_from(Status.STAGE_2)],
-        permission=rules.may_escalate_from_current_stage,
+        permission=_who(rules.may_escalate_from_current_stage),
     )
     def escalate_to_stage_3(self) -> None:
         """stage_2 (or partially resolved there) → stage_3."""
@@ -201,7 +217,7 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
         source=[Status.STAGE_3, Status.PARTIALLY_RESOLVED],
         target=Status.STAGE_4,
         conditions=[_escalating_from(Status.STAGE_3)],
-        permission=rules.may_escalate_from_current_stage,
+        permission=_who(rules.may_escalate_from_current_stage),
     )
     def escalate_to_stage_4(self) -> None:
         """stage_3 (or partially resolved there) → stage_4."""
@@ -212,7 +228,7 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
         source=[Status.STAGE_4, Status.PARTIALLY_RESOLVED],
         target=Status.FINAL_REFERRAL,
         conditions=[_escalating_from(Status.STAGE_4)],
-        permission=rules.may_escalate_from_current_stage,
+        permission=_who(rules.may_escalate_from_current_stage),
     )
     def refer_to_final_body(self) -> None:
         """stage_4 (or partially resolved there) → final_referral."""
@@ -222,7 +238,7 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[*RESOLVABLE_STAGES, Status.FINAL_REFERRAL],
         target=Status.RESOLVED,
-        permission=rules.may_record_outcome,
+        permission=_who(rules.may_record_outcome),
     )
     def resolve(self) -> None:
         """stage_1–4 or final_referral → resolved."""
@@ -232,7 +248,7 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[*RESOLVABLE_STAGES, Status.FINAL_REFERRAL],
         target=Status.PARTIALLY_RESOLVED,
-        permission=rules.may_record_outcome,
+        permission=_who(rules.may_record_outcome),
     )
     def resolve_partially(self) -> None:
         """stage_1–4 or final_referral → partially_resolved."""
@@ -242,7 +258,7 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.FINAL_REFERRAL,
         target=Status.NOT_RESOLVED,
-        permission=rules.may_record_outcome,
+        permission=_who(rules.may_record_outcome),
     )
     def record_not_resolved(self) -> None:
         """final_referral → not_resolved: the body's decision."""
@@ -252,7 +268,7 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=list(FINAL_OUTCOMES),
         target=Status.LEARNING_REVIEW,
-        permission=rules.nobody,
+        permission=_who(rules.nobody),
     )
     def begin_learning_review(self) -> None:
         """resolved / not_resolved / withdrawn → learning_review (automatic)."""
@@ -261,8 +277,8 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.PARTIALLY_RESOLVED,
         target=Status.LEARNING_REVIEW,
-        conditions=[_partial_outcome_below_final_referral],
-        permission=rules.may_record_outcome,
+        conditions=[_when(_partial_outcome_below_final_referral)],
+        permission=_who(rules.may_record_outcome),
     )
     def accept_partial_outcome(self) -> None:
         """partially_resolved → learning_review: the raising agency escalates no further."""
@@ -271,8 +287,8 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.PARTIALLY_RESOLVED,
         target=Status.LEARNING_REVIEW,
-        conditions=[lambda d: d.stage == Status.FINAL_REFERRAL],
-        permission=rules.nobody,
+        conditions=[_when(_partial_outcome_at_final_referral)],
+        permission=_who(rules.nobody),
     )
     def end_partial_final_referral(self) -> None:
         """partially_resolved after final referral → learning_review (automatic: no stage is
@@ -282,7 +298,7 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.LEARNING_REVIEW,
         target=Status.CLOSED,
-        permission=rules.is_business_manager,
+        permission=_who(rules.is_business_manager),
     )
     def close(self) -> None:
         """learning_review → closed."""

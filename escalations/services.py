@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.auth.models import Permission, User
 from django.db import transaction
 from django.utils import timezone
 from django_fsm import has_transition_perm
@@ -53,7 +53,7 @@ class NamedProfessionalDetails:
     agency: Agency
     name: str
     role: str = ""
-    user: AbstractBaseUser | None = None
+    user: User | None = None
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ non-working dates and the clock-change days are cached per (calendar, year).
 ``is_working_day`` is O(1).  ``working_time_between`` counts whole weeks arithmetically and
 subtracts the holidays and closure days in range with ``bisect``: O(years spanned * log h),
 independent of the number of days.  ``add_working_days`` jumps whole weeks and corrects
-with the same counter, then steps fewer than five working days one at a time.
+with the same counter, then steps at most five working days one at a time.
 ``add_working_hours`` and ``subtract_working_time`` do the same for the whole days in the
 amount, so none of the functions loops minute by minute or over every day of a long span
 (a long run of consecutive closure days is still stepped over day by day).

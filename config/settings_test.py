@@ -1,0 +1,13 @@
+"""Settings for the test suite: the real settings with a throwaway key and fast hashing."""
+
+import os
+
+# A throwaway key for the test run only; production sets SECRET_KEY.
+os.environ.setdefault("SECRET_KEY", "test-only-not-secret")
+
+from config.settings import *  # noqa: F403
+
+# Fast hashing: the suite creates hundreds of people; production keeps Django's default.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
