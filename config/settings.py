@@ -129,7 +129,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# One beat only (docker-compose runs exactly one). The scan and the outbox both read the
+# database, so a missed or doubled run neither loses nor repeats anything.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "scan-deadlines": {"task": "escalations.tasks.scan_deadlines", "schedule": 60.0},
+    "deliver-outbox": {"task": "escalations.tasks.deliver_outbox", "schedule": 60.0},
+}
+
+# The address e-mails link to.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",

@@ -394,7 +394,13 @@ class Action(models.Model):
 
 
 class StageEntry(models.Model):
-    """One entry into a timed stage, with its stage clock."""
+    """One entry into a timed stage, with its stage clock.
+
+    ``next_check_at`` is the next moment the deadline scan must look at this entry: the
+    reminder moment until the reminder is recorded, then the due moment until the breach is
+    recorded, then never (null). Leaving the stage or pausing the clock also clears it, so the
+    scan is one indexed range query.
+    """
 
     difference = models.ForeignKey(
         ProfessionalDifference, on_delete=models.CASCADE, related_name="stage_entries"
@@ -403,17 +409,33 @@ class StageEntry(models.Model):
     track = models.CharField(max_length=10, choices=Track.choices)
     entered_at = models.DateTimeField()
     due_at = models.DateTimeField()
+    remind_at = models.DateTimeField(null=True, blank=True)
     left_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    pause_reason = models.TextField(blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    shortened_reason = models.TextField(
+        blank=True, help_text="Why the owner set a due date shorter than the timeframe."
+    )
 
     class Meta:
         ordering = ["difference", "entered_at", "pk"]
         verbose_name_plural = "stage entries"
         indexes = [
             models.Index(
-                fields=["due_at"],
-                name="stage_entry_open_due_idx",
+                fields=["next_check_at"],
+                name="stage_entry_next_check_idx",
+                condition=models.Q(next_check_at__isnull=False),
+            ),
+        ]
+        constraints = [
+            # At most one running clock per case.
+            models.UniqueConstraint(
+                fields=["difference"],
                 condition=models.Q(left_at__isnull=True),
+                name="stage_entry_one_open_per_case",
             ),
         ]
 
@@ -422,8 +444,84 @@ class StageEntry(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        end = self.left_at or timezone.now()
+        if self.breached_at is not None:
+            return True
+        end = self.left_at or self.paused_at or timezone.now()
         return end > self.due_at
+
+    def schedule_next_check(self) -> None:
+        """Set ``next_check_at`` from the clock's state (called by the services that change it)."""
+        if self.left_at is not None or self.paused_at is not None:
+            self.next_check_at = None
+        elif self.reminded_at is None and self.remind_at is not None:
+            self.next_check_at = self.remind_at
+        elif self.breached_at is None:
+            self.next_check_at = self.due_at
+        else:
+            self.next_check_at = None
+
+
+class ClockEventKind(models.TextChoices):
+    REMINDER = "reminder", "Reminder"
+    BREACH = "breach", "Breach"
+
+
+class ClockEvent(models.Model):
+    """A reminder or a breach of one stage entry, recorded at most once (the constraint)."""
+
+    stage_entry = models.ForeignKey(StageEntry, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=ClockEventKind.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["stage_entry", "kind"], name="clock_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.stage_entry}"
+
+
+class NotificationKind(models.TextChoices):
+    REMINDER = "reminder", "Stage due soon"
+    BREACH = "breach", "Stage overdue"
+    REACHED_STAGE = "reached_stage", "Case reached the notification stage"
+
+
+class Notification(models.Model):
+    """A notice to one person: shown on their home page until read, and e-mailed from this
+    outbox (written in the same transaction as the event, delivered after commit)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    difference = models.ForeignKey(
+        ProfessionalDifference, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    email_last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["email_next_attempt_at"],
+                name="notification_outbox_idx",
+                condition=models.Q(email_sent_at__isnull=True),
+            ),
+            models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
 
 
 class DifferenceUserObjectPermission(UserObjectPermissionBase):

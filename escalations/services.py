@@ -21,7 +21,7 @@ from agencies.models import Agency, AgencyRole, Category, PartnershipRole
 from agencies.selectors import roles_held
 from agencies.services import agency_role_group, partnership_role_group
 from escalations import errors
-from escalations.clocks import stage_due_at
+from escalations.deadlines import notify_reached_stage, stage_clock_restart
 from escalations.errors import DifferenceRefused
 from escalations.models import (
     Action,
@@ -31,9 +31,8 @@ from escalations.models import (
     NamedProfessional,
     Party,
     ProfessionalDifference,
-    StageEntry,
 )
-from escalations.states import NEXT_STAGE, STAGE_RANK, TIMED_STAGES, Status
+from escalations.states import NEXT_STAGE, STAGE_RANK, Status
 from records.services import transition_entry_write
 
 VIEW_PERMISSION = "view_professionaldifference"
@@ -240,8 +239,9 @@ def _transition(
         reason=reason,
         **entry_fields,
     )
-    _restart_stage_clock(difference)
+    stage_clock_restart(difference)
     _grant_visibility(difference)
+    notify_reached_stage(difference)
     return difference
 
 
@@ -266,25 +266,6 @@ def _run(
             action=action,
             reason=reason.strip(),
             **kwargs,
-        )
-
-
-def _restart_stage_clock(difference: ProfessionalDifference) -> None:
-    """Stop the running stage clock and, if a timed stage was entered, start its clock."""
-    now = timezone.now()
-    StageEntry.objects.filter(difference=difference, left_at__isnull=True).update(left_at=now)
-    if difference.status in TIMED_STAGES:
-        StageEntry.objects.create(
-            difference=difference,
-            stage=difference.status,
-            track=difference.track,
-            entered_at=difference.stage_entered_at,
-            due_at=stage_due_at(
-                partnership=difference.partnership,
-                stage=difference.status,
-                track=difference.track,
-                entered_at=difference.stage_entered_at,
-            ),
         )
 
 

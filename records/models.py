@@ -20,6 +20,7 @@ class EntryKind(models.TextChoices):
     CORRESPONDENCE = "correspondence", "Correspondence"
     REFLECTIVE_PRACTICE_MEETING = "reflective_practice_meeting", "Reflective practice meeting"
     TRANSITION = "transition", "Stage change"
+    CLOCK = "clock", "Stage clock"
     CORRECTION = "correction", "Correction"
 
 

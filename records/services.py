@@ -68,6 +68,23 @@ def transition_entry_write(
     )
 
 
+def clock_entry_write(
+    *, difference: ProfessionalDifference, actor: Any, what: str, text: str
+) -> Entry:
+    """Record a change to the stage clock (paused, resumed, brought forward)."""
+    author_name, agency_name = _author_snapshot(difference, actor)
+    return Entry.objects.create(
+        difference=difference,
+        kind=EntryKind.CLOCK,
+        status=difference.status,
+        transition=what,
+        reason=text,
+        author=actor,
+        author_name=author_name,
+        author_agency_name=agency_name,
+    )
+
+
 def _may_record(difference: ProfessionalDifference, actor: Any) -> bool:
     """Any party may record on a case they can see (the view has already checked they can)."""
     return difference_visible_to_user(actor, difference)
