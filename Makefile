@@ -1,0 +1,139 @@
+# Build, run and check the project. Every target bootstraps its own tools first:
+# uv at a pinned version in .tools/ (nothing installed system-wide), then .venv from uv.lock.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.ONESHELL:
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+UV_VERSION := 0.9.30
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+UV_STAMP := $(TOOLS)/.uv-$(UV_VERSION)
+BIN := .venv/bin
+PY := $(BIN)/python
+
+# Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-x -k visibility"`.
+PYTEST_ARGS ?=
+# Hook for the browser-test prerequisites (Chromium, npm assets) a later issue adds:
+# targets listed here run before the test suite. Empty for now.
+BROWSER_TEST_PREREQS ?=
+
+RUN_HOST := 127.0.0.1
+RUN_PORT := 8000
+
+.PHONY: help bootstrap run test lint checks clean
+
+help:
+	@echo "make run     migrate, seed demo data, start a Celery worker (+ beat) and serve"
+	@echo "             http://$(RUN_HOST):$(RUN_PORT)/admin/ (DEBUG, SQLite unless DATABASE_URL)"
+	@echo "make test    the whole pytest suite (PYTEST_ARGS=... passed through)"
+	@echo "make lint    ruff check, ruff format --check, mypy"
+	@echo "make checks  makemigrations --check, manage.py check, check --deploy"
+	@echo "make clean   remove .venv, .tools and var/ (the local database too)"
+
+$(UV_STAMP):
+	@echo "==> installing uv $(UV_VERSION) into $(TOOLS)/"
+	rm -rf $(TOOLS)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q uv==$(UV_VERSION)
+	touch $@
+
+# Internal: every other target depends on it.
+bootstrap: $(UV_STAMP)
+	@$(UV) sync --frozen --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')"
+
+run: bootstrap
+	@mkdir -p var/log var/celery-broker var/celery-control
+	export DJANGO_DEBUG=true
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+
+	worker=""; server=""; stopping=""
+	# Stop a process group we started (its leader is our child): TERM to the target, up to
+	# 30 s for the whole group to finish, then KILL what is left, and reap the leader.
+	stop_group() {
+	  local pgid=$$1 target=$$2 name=$$3
+	  [ -n "$$pgid" ] && kill -0 -- "-$$pgid" 2>/dev/null || return 0
+	  echo "==> stopping $$name"
+	  kill -TERM -- "$$target" 2>/dev/null || true
+	  for _ in {1..150}; do kill -0 -- "-$$pgid" 2>/dev/null || break; sleep 0.2; done
+	  kill -KILL -- "-$$pgid" 2>/dev/null || true
+	  wait "$$pgid" 2>/dev/null || true
+	}
+	cleanup() {
+	  [ -z "$$stopping" ] || return 0
+	  stopping=1
+	  # runserver: the whole group (the autoreloader and its child). Celery: the main
+	  # process only, whose warm shutdown stops its pool and embedded beat in order.
+	  stop_group "$$server" "-$$server" "the development server"
+	  stop_group "$$worker" "$$worker" "the Celery worker"
+	}
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+
+	# Each in its own process group (setsid) so that stopping it stops its children too
+	# (the prefork pool and embedded beat; runserver's autoreloader child).
+	worker_log=var/log/celery-worker.log
+	: >"$$worker_log"
+	setsid $(BIN)/celery -A config worker -B --loglevel=info -s var/celerybeat-schedule \
+	  >>"$$worker_log" 2>&1 </dev/null &
+	worker=$$!
+	echo "==> Celery worker with embedded beat starting (log: $$worker_log)"
+	for _ in {1..120}; do
+	  grep -q 'celery@.* ready\.' "$$worker_log" && break
+	  if ! kill -0 "$$worker" 2>/dev/null; then
+	    echo "The Celery worker exited during start-up; the end of its log:" >&2
+	    tail -n 40 "$$worker_log" >&2
+	    exit 1
+	  fi
+	  sleep 0.5
+	done
+	grep -m1 'celery@.* ready\.' "$$worker_log" || echo "(worker not ready after 60 s; carrying on)"
+
+	echo
+	echo "================================================================"
+	echo "  Admin:      http://$(RUN_HOST):$(RUN_PORT)/admin/"
+	echo "  Site root:  http://$(RUN_HOST):$(RUN_PORT)/  (no pages yet beyond the admin)"
+	echo "  Logins:     listed above by seed_demo; every password is demo-safeguarding-2026"
+	echo "  Worker log: $$worker_log"
+	echo "  Stop with Ctrl-C."
+	echo "================================================================"
+	echo
+	setsid $(PY) manage.py runserver $(RUN_HOST):$(RUN_PORT) </dev/null &
+	server=$$!
+	# `wait` returns at once when a trapped signal arrives; the EXIT trap then stops both.
+	status=0
+	wait "$$server" || status=$$?
+	exit "$$status"
+
+test: bootstrap $(BROWSER_TEST_PREREQS)
+	@$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: bootstrap
+	@status=0
+	echo "==> ruff check ."
+	$(BIN)/ruff check . || status=1
+	echo "==> ruff format --check ."
+	$(BIN)/ruff format --check . || status=1
+	echo "==> mypy ."
+	# django-stubs imports the settings, which need SECRET_KEY or DEBUG.
+	DJANGO_DEBUG=true $(BIN)/mypy . || status=1
+	exit "$$status"
+
+checks: bootstrap
+	@mkdir -p var
+	echo "==> manage.py makemigrations --check --dry-run"
+	DJANGO_DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+	echo "==> manage.py check"
+	DJANGO_DEBUG=true $(PY) manage.py check
+	echo "==> manage.py check --deploy --fail-level WARNING (production-like settings)"
+	secret=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')
+	env -u DJANGO_DEBUG SECRET_KEY="$$secret" ALLOWED_HOSTS=example.org \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf .venv $(TOOLS) var
