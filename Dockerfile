@@ -1,4 +1,13 @@
 # One image for web (gunicorn), the Celery worker and Celery beat: see docker-compose.yml.
+
+# Front-end assets: GOV.UK Frontend compiled with Arial (ui/build.mjs).
+FROM node:20-bookworm-slim AS assets
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY ui ./ui
+RUN node ui/build.mjs
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -28,6 +37,8 @@ COPY agencies ./agencies
 COPY escalations ./escalations
 COPY records ./records
 COPY templates ./templates
+COPY ui ./ui
+COPY --from=assets /build/ui/static/build ./ui/static/build
 
 # Static files are collected at build time (a throwaway key: settings refuse to load without
 # one); var/ belongs to the unprivileged user that runs everything.

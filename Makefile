@@ -24,7 +24,7 @@ BROWSER_TEST_PREREQS ?=
 RUN_HOST := 127.0.0.1
 RUN_PORT := 8000
 
-.PHONY: help bootstrap run test lint checks clean
+.PHONY: help bootstrap assets run test lint checks clean
 
 help:
 	@echo "make run     migrate, seed demo data, start a Celery worker (+ beat) and serve"
@@ -41,11 +41,20 @@ $(UV_STAMP):
 	$(TOOLS)/bin/pip install -q uv==$(UV_VERSION)
 	touch $@
 
+# Front-end assets (GOV.UK Frontend compiled with Arial, axe-core) into ui/static/build/.
+node_modules/.package-lock.json: package-lock.json package.json
+	@echo "==> npm ci"
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+assets: node_modules/.package-lock.json
+	@node ui/build.mjs
+
 # Internal: every other target depends on it.
 bootstrap: $(UV_STAMP)
 	@$(UV) sync --frozen --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')"
 
-run: bootstrap
+run: bootstrap assets
 	@mkdir -p var/log var/celery-broker var/celery-control
 	export DJANGO_DEBUG=true
 	$(PY) manage.py migrate --noinput
@@ -97,7 +106,7 @@ run: bootstrap
 	echo
 	echo "================================================================"
 	echo "  Admin:      http://$(RUN_HOST):$(RUN_PORT)/admin/"
-	echo "  Site root:  http://$(RUN_HOST):$(RUN_PORT)/  (no pages yet beyond the admin)"
+	echo "  The app:    http://$(RUN_HOST):$(RUN_PORT)/  (sign in as a demo person)"
 	echo "  Logins:     listed above by seed_demo; every password is demo-safeguarding-2026"
 	echo "  Worker log: $$worker_log"
 	echo "  Stop with Ctrl-C."
@@ -110,7 +119,7 @@ run: bootstrap
 	wait "$$server" || status=$$?
 	exit "$$status"
 
-test: bootstrap $(BROWSER_TEST_PREREQS)
+test: bootstrap assets $(BROWSER_TEST_PREREQS)
 	@$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: bootstrap
@@ -136,4 +145,4 @@ checks: bootstrap
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
-	rm -rf .venv $(TOOLS) var
+	rm -rf .venv $(TOOLS) var node_modules ui/static/build

@@ -1,0 +1,1 @@
+"""Forms: shape only; the services decide what is allowed."""

@@ -1,0 +1,11 @@
+"""The pages of the service (each views module keeps its own routes)."""
+
+from escalations.views import actions, cases, children, home, raise_journey
+
+urlpatterns = [
+    *home.urlpatterns,
+    *cases.urlpatterns,
+    *actions.urlpatterns,
+    *raise_journey.urlpatterns,
+    *children.urlpatterns,
+]

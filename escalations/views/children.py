@@ -1,0 +1,5 @@
+"""Pages: children (being built)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,26 @@
+"""What every page needs: the service's name and the person's partnership."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from agencies.models import Partnership
+from agencies.selectors import roles_held
+
+SERVICE_NAME = "Resolving professional differences"
+
+
+def service(request: HttpRequest) -> dict[str, Any]:
+    """The partnership shown in the header (the person's own, or the first one)."""
+    partnership_name = "Safeguarding Children Partnership"
+    user: Any = request.user
+    if user.is_authenticated:
+        held = roles_held(user)
+        ids = set(held.by_partnership) | set(held.agency_partnership.values())
+        if ids:
+            found = Partnership.objects.filter(pk__in=ids).order_by("name").first()
+            if found is not None:
+                partnership_name = found.name
+    return {"service_name": SERVICE_NAME, "partnership_name": partnership_name}

@@ -1,0 +1,106 @@
+"""Template tags that render GOV.UK Design System patterns from Django forms."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import template
+from django.forms import BoundField
+from django.template.loader import render_to_string
+
+register = template.Library()
+
+STATUS_COLOURS = {
+    "identified": "grey",
+    "clarification": "light-blue",
+    "stage_1": "blue",
+    "stage_2": "turquoise",
+    "stage_3": "purple",
+    "stage_4": "pink",
+    "final_referral": "red",
+    "resolved": "green",
+    "partially_resolved": "yellow",
+    "not_resolved": "orange",
+    "withdrawn": "grey",
+    "learning_review": "light-blue",
+    "closed": "grey",
+}
+
+TEMPLATES = {
+    "radioselect": "ui/fields/radios.html",
+    "checkboxselectmultiple": "ui/fields/checkboxes.html",
+    "checkbox": "ui/fields/checkbox.html",
+    "govukdate": "ui/fields/date.html",
+    "select": "ui/fields/select.html",
+    "textarea": "ui/fields/textarea.html",
+}
+
+
+def _describedby(field: BoundField) -> str:
+    ids = []
+    if field.help_text:
+        ids.append(f"{field.auto_id}-hint")
+    if field.errors:
+        ids.append(f"{field.auto_id}-error")
+    return " ".join(ids)
+
+
+@register.simple_tag
+def govuk_field(field: BoundField, heading: bool = False, size: str = "m", **options: Any) -> str:
+    """Render one form field as a GOV.UK form group (label, hint, error, input)."""
+    template_name = TEMPLATES.get(field.widget_type, "ui/fields/input.html")
+    widget_attrs: dict[str, Any] = {}
+    describedby = _describedby(field)
+    if describedby:
+        widget_attrs["aria-describedby"] = describedby
+    classes = options.pop("classes", "")
+    base_class = {
+        "textarea": "govuk-textarea",
+        "select": "govuk-select",
+    }.get(field.widget_type, "govuk-input")
+    error_class = f" {base_class}--error" if field.errors else ""
+    widget_attrs["class"] = f"{base_class}{error_class} {classes}".strip()
+    rendered_widget = ""
+    if field.widget_type not in ("radioselect", "checkboxselectmultiple", "govukdate", "checkbox"):
+        rendered_widget = field.as_widget(attrs=widget_attrs)
+    date_value: Any = None
+    if field.widget_type == "govukdate":
+        value = field.value()
+        date_value = [value.day, value.month, value.year] if isinstance(value, date) else value
+    context = {
+        "date_value": date_value or [None, None, None],
+        "field": field,
+        "heading": heading,
+        "size": size,
+        "widget": rendered_widget,
+        "describedby": describedby,
+        **options,
+    }
+    return render_to_string(template_name, context)
+
+
+@register.inclusion_tag("ui/_error_summary.html")
+def govuk_error_summary(*forms: Any) -> dict[str, Any]:
+    """The error summary at the top of a page, linking to each field in error."""
+    errors = []
+    for form in forms:
+        if form is None or not getattr(form, "errors", None):
+            continue
+        for message in form.non_field_errors():
+            errors.append({"href": "#main-content", "message": message})
+        for field in form:
+            for message in field.errors:
+                anchor = field.auto_id
+                if field.widget_type == "govukdate":
+                    anchor = f"{field.auto_id}_day"
+                elif field.widget_type in ("radioselect", "checkboxselectmultiple"):
+                    anchor = f"{field.auto_id}_0"
+                errors.append({"href": f"#{anchor}", "message": message})
+    return {"errors": errors}
+
+
+@register.inclusion_tag("ui/_status_tag.html")
+def status_tag(status: str, label: str = "") -> dict[str, str]:
+    """A GOV.UK tag for a case's status."""
+    return {"colour": STATUS_COLOURS.get(status, "grey"), "label": label or status}
