@@ -10,7 +10,8 @@ Redis lose nothing and repeat nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,23 +19,26 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from agencies.models import PartnershipRole, Track
+from agencies.models import AgencyMembership, PartnershipMembership, PartnershipRole, Track
 from agencies.selectors import roles_held
 from escalations import errors
 from escalations.clocks import partnership_calendar, stage_due_at
 from escalations.errors import DifferenceRefused
 from escalations.models import (
+    Child,
     ClockEvent,
     ClockEventKind,
     Notification,
     NotificationKind,
+    Party,
     ProfessionalDifference,
     StageEntry,
 )
+from escalations.presenters import initials
 from escalations.rules import STAGE_OWNER_ROLES, TIER_ABOVE_ROLES
 from escalations.states import TIMED_STAGES, Status
 from escalations.working_time import add_working_hours, subtract_working_time, working_time_between
@@ -201,88 +205,143 @@ def _clock_entry(difference: ProfessionalDifference, actor: Any, what: str, text
 # -- who is told ----------------------------------------------------------------------------
 
 
-def _agency_role_holders(difference: ProfessionalDifference, roles: Iterable[str]) -> set[User]:
-    roles = tuple(roles)
-    if not roles:
-        return set()
-    return set(
-        User.objects.filter(
-            is_active=True,
-            agency_memberships__agency_id__in=difference.party_agency_ids(),
-            agency_memberships__role__in=roles,
-        ).distinct()
-    )
+@dataclass
+class _Directory:
+    """Who holds which role, for a batch of cases, read in a handful of queries."""
+
+    parties: dict[int, set[int]]
+    agency_roles: dict[tuple[int, str], set[int]]
+    partnership_roles: dict[tuple[int, str], set[int]]
+    active_raisers: set[int]
+    initials: dict[int, str]
+
+    @classmethod
+    def for_cases(cls, cases: Sequence[ProfessionalDifference]) -> _Directory:
+        ids = [case.pk for case in cases]
+        parties: dict[int, set[int]] = defaultdict(set)
+        for case_id, agency_id in Party.objects.filter(difference_id__in=ids).values_list(
+            "difference_id", "agency_id"
+        ):
+            parties[case_id].add(agency_id)
+        agency_ids = set().union(*parties.values()) if parties else set()
+        agency_roles: dict[tuple[int, str], set[int]] = defaultdict(set)
+        for agency_id, role, user_id in AgencyMembership.objects.filter(
+            agency_id__in=agency_ids, user__is_active=True, agency__active=True
+        ).values_list("agency_id", "role", "user_id"):
+            agency_roles[(agency_id, role)].add(user_id)
+        partnership_roles: dict[tuple[int, str], set[int]] = defaultdict(set)
+        for partnership_id, role, user_id in PartnershipMembership.objects.filter(
+            partnership_id__in={case.partnership_id for case in cases}, user__is_active=True
+        ).values_list("partnership_id", "role", "user_id"):
+            partnership_roles[(partnership_id, role)].add(user_id)
+        active_raisers = set(
+            User.objects.filter(
+                pk__in={case.raised_by_id for case in cases}, is_active=True
+            ).values_list("pk", flat=True)
+        )
+        names: dict[int, list[str]] = defaultdict(list)
+        for case_id, name in (
+            Child.objects.filter(difference_id__in=ids)
+            .order_by("pk")
+            .values_list("difference_id", "name")
+        ):
+            names[case_id].append(initials(name))
+        return cls(
+            parties=parties,
+            agency_roles=agency_roles,
+            partnership_roles=partnership_roles,
+            active_raisers=active_raisers,
+            initials={case_id: ", ".join(found) for case_id, found in names.items()},
+        )
+
+    def in_agencies(self, case: ProfessionalDifference, roles: Iterable[str]) -> set[int]:
+        people: set[int] = set()
+        for agency_id in self.parties.get(case.pk, ()):
+            for role in roles:
+                people |= self.agency_roles.get((agency_id, role), set())
+        return people
+
+    def in_partnership(self, case: ProfessionalDifference, role: str) -> set[int]:
+        return set(self.partnership_roles.get((case.partnership_id, role), set()))
+
+    def stage_owners(self, case: ProfessionalDifference, stage: str) -> set[int]:
+        """The people who own ``stage`` of the case (told of its reminders and breaches)."""
+        if stage in (Status.CLARIFICATION, Status.STAGE_1):
+            return {case.raised_by_id} & self.active_raisers
+        if stage == Status.FINAL_REFERRAL:
+            return self.in_partnership(case, PartnershipRole.FINAL_REFERRAL_MEMBER)
+        return self.in_agencies(case, STAGE_OWNER_ROLES.get(stage, ()))
+
+    def tier_above(self, case: ProfessionalDifference, stage: str) -> set[int]:
+        """The tier above the stage's owners in each party agency (told of a breach)."""
+        people = self.in_agencies(case, TIER_ABOVE_ROLES.get(stage, ()))
+        if stage in (Status.STAGE_4, Status.FINAL_REFERRAL):
+            people |= self.in_partnership(case, PartnershipRole.BUSINESS_MANAGER)
+        return people
 
 
-def _partnership_role_holders(difference: ProfessionalDifference, role: str) -> set[User]:
-    return set(
-        User.objects.filter(
-            is_active=True,
-            partnership_memberships__partnership_id=difference.partnership_id,
-            partnership_memberships__role=role,
-        ).distinct()
-    )
+def stage_owners(difference: ProfessionalDifference, stage: str) -> set[int]:
+    """Ids of the people who own ``stage`` of one case."""
+    return _Directory.for_cases([difference]).stage_owners(difference, stage)
 
 
-def stage_owners(difference: ProfessionalDifference, stage: str) -> set[User]:
-    """The people who own ``stage`` of the case (told of its reminders and breaches)."""
-    if stage in (Status.CLARIFICATION, Status.STAGE_1):
-        return {difference.raised_by} if difference.raised_by.is_active else set()
-    if stage == Status.FINAL_REFERRAL:
-        return _partnership_role_holders(difference, PartnershipRole.FINAL_REFERRAL_MEMBER)
-    return _agency_role_holders(difference, STAGE_OWNER_ROLES.get(stage, ()))
-
-
-def tier_above(difference: ProfessionalDifference, stage: str) -> set[User]:
-    """The tier above the stage's owners in each party agency (told of a breach)."""
-    people = _agency_role_holders(difference, TIER_ABOVE_ROLES.get(stage, ()))
-    if stage in (Status.STAGE_4, Status.FINAL_REFERRAL):
-        people |= _partnership_role_holders(difference, PartnershipRole.BUSINESS_MANAGER)
-    return people
+def tier_above(difference: ProfessionalDifference, stage: str) -> set[int]:
+    """Ids of the tier above ``stage``'s owners for one case."""
+    return _Directory.for_cases([difference]).tier_above(difference, stage)
 
 
 # -- notices --------------------------------------------------------------------------------
 
 
-def case_url(difference: ProfessionalDifference) -> str:
+def case_url(difference_id: int) -> str:
     """The case's address for e-mails."""
-    return f"{settings.SITE_URL.rstrip('/')}/cases/{difference.pk}/"
+    return f"{settings.SITE_URL.rstrip('/')}/cases/{difference_id}/"
 
 
-def _children_initials(difference: ProfessionalDifference) -> str:
-    names = difference.children.values_list("name", flat=True)
-    return ", ".join("".join(p[0].upper() for p in name.split() if p) for name in names)
+SUBJECTS = {
+    NotificationKind.REMINDER: "{partnership}: {reference} is due {due_text}",
+    NotificationKind.BREACH: "{partnership}: {reference} is overdue at {stage}",
+    NotificationKind.REACHED_STAGE: "{partnership}: {reference} has reached {stage}",
+}
 
 
-def notify(
-    *, recipients: Iterable[User], difference: ProfessionalDifference, kind: str, **context: Any
+def _notices(
+    *,
+    recipients: Iterable[int],
+    difference: ProfessionalDifference,
+    kind: str,
+    children_initials: str,
+    stage: str,
+    due: datetime | None = None,
 ) -> list[Notification]:
-    """Write one notice per recipient to the outbox (inside the caller's transaction).
-
-    E-mail is not a secure channel: notices carry the case reference and the children's
-    initials, never a child's name.
-    """
-    base = {
+    """One notice per recipient. E-mail is not a secure channel: notices carry the case
+    reference and the children's initials, never a child's name."""
+    due_local = timezone.localtime(due) if due is not None else None
+    context = {
         "partnership": difference.partnership.name,
-        "reference": difference.reference,
-        "initials": _children_initials(difference),
-        "url": case_url(difference),
-        **context,
+        "reference": difference.reference or "",
+        "initials": children_initials,
+        "url": case_url(difference.pk),
+        "stage": stage,
+        "due": due_local.isoformat() if due_local else "",
+        "due_text": f"{due_local:%A %-d %B, %H:%M}" if due_local else "",
     }
-    subject = render_to_string(f"emails/{kind}_subject.txt", base).strip()
-    body = render_to_string(f"emails/{kind}_body.txt", base)
-    notices = Notification.objects.bulk_create(
-        Notification(recipient=person, difference=difference, kind=kind, subject=subject, body=body)
-        for person in sorted(recipients, key=lambda u: u.pk)
-    )
-    if notices:
-        transaction.on_commit(_queue_delivery)
-    return notices
+    subject = SUBJECTS[NotificationKind(kind)].format(**context)
+    return [
+        Notification(
+            recipient_id=user_id,
+            difference_id=difference.pk,
+            kind=kind,
+            subject=subject[:250],
+            context=context,
+        )
+        for user_id in sorted(recipients)
+    ]
 
 
 def _queue_delivery() -> None:
-    # The outbox row is already committed: if the broker is down, the periodic delivery
-    # task picks it up later, so a failure here loses nothing.
+    # The outbox rows are already committed: if the broker is down, the periodic delivery
+    # task picks them up later, so a failure here loses nothing.
     try:
         from escalations.tasks import deliver_outbox
 
@@ -292,15 +351,21 @@ def _queue_delivery() -> None:
 
 
 def notify_reached_stage(difference: ProfessionalDifference) -> None:
-    """Tell the business manager when a case reaches the partnership's notification stage."""
+    """Tell the business manager when a case reaches the partnership's notification stage
+    (inside the transition's transaction)."""
     if difference.status != difference.partnership.notification_stage:
         return
-    notify(
-        recipients=_partnership_role_holders(difference, PartnershipRole.BUSINESS_MANAGER),
+    directory = _Directory.for_cases([difference])
+    notices = _notices(
+        recipients=directory.in_partnership(difference, PartnershipRole.BUSINESS_MANAGER),
         difference=difference,
         kind=NotificationKind.REACHED_STAGE,
+        children_initials=directory.initials.get(difference.pk, ""),
         stage=Status(difference.status).label,
     )
+    if notices:
+        Notification.objects.bulk_create(notices)
+        transaction.on_commit(_queue_delivery)
 
 
 # -- the scan -------------------------------------------------------------------------------
@@ -313,8 +378,13 @@ class ScanResult:
     batches: int = 0
 
 
-def deadlines_scan(*, now: datetime | None = None, batch_size: int = 500) -> ScanResult:
-    """Record every reminder and breach that has come, once each, with their notices."""
+def deadlines_scan(*, now: datetime | None = None, batch_size: int = 1000) -> ScanResult:
+    """Record every reminder and breach that has come, once each, with their notices.
+
+    Each batch is one transaction: the due rows are locked with SKIP LOCKED (so a second scan
+    running at the same time takes other rows), their events and notices are written, and
+    their next check moves on, all or nothing.
+    """
     result = ScanResult()
     now = now or timezone.now()
     while True:
@@ -323,98 +393,109 @@ def deadlines_scan(*, now: datetime | None = None, batch_size: int = 500) -> Sca
             if connection.features.has_select_for_update_skip_locked:
                 due = due.select_for_update(skip_locked=True, of=("self",))
             batch = list(due.select_related("difference__partnership")[:batch_size])
-            for entry in batch:
-                _check(entry, now, result)
+            if batch:
+                _check_batch(batch, now, result)
+                transaction.on_commit(_queue_delivery)
         result.batches += 1
         if len(batch) < batch_size:
             return result
 
 
-def _record_event(entry: StageEntry, kind: str, now: datetime) -> bool:
-    """Record the event once; False if it was already recorded (by another scan)."""
-    try:
-        with transaction.atomic():
-            ClockEvent.objects.create(stage_entry=entry, kind=kind, at=now)
-    except IntegrityError:
-        return False
-    return True
-
-
-def _check(entry: StageEntry, now: datetime, result: ScanResult) -> None:
-    difference = entry.difference
-    stage_label = Status(entry.stage).label
-    due_local = timezone.localtime(entry.due_at)
-    if entry.reminded_at is None and entry.remind_at is not None and entry.remind_at <= now:
-        entry.reminded_at = now
-        if entry.due_at > now and _record_event(entry, ClockEventKind.REMINDER, now):
-            notify(
-                recipients=stage_owners(difference, entry.stage),
-                difference=difference,
-                kind=NotificationKind.REMINDER,
-                stage=stage_label,
-                due=due_local,
-            )
-            result.reminders += 1
-    if entry.breached_at is None and entry.due_at <= now:
-        entry.breached_at = now
-        if _record_event(entry, ClockEventKind.BREACH, now):
-            notify(
-                recipients=stage_owners(difference, entry.stage)
-                | tier_above(difference, entry.stage),
-                difference=difference,
+def _check_batch(batch: list[StageEntry], now: datetime, result: ScanResult) -> None:
+    directory = _Directory.for_cases([entry.difference for entry in batch])
+    events: list[ClockEvent] = []
+    notices: list[Notification] = []
+    for entry in batch:
+        case = entry.difference
+        stage = Status(entry.stage).label
+        children = directory.initials.get(case.pk, "")
+        if entry.reminded_at is None and entry.remind_at is not None and entry.remind_at <= now:
+            entry.reminded_at = now
+            # A reminder the scan only meets after the deadline is not sent: the breach is.
+            if entry.due_at > now:
+                events.append(ClockEvent(stage_entry=entry, kind=ClockEventKind.REMINDER, at=now))
+                notices += _notices(
+                    recipients=directory.stage_owners(case, entry.stage),
+                    difference=case,
+                    kind=NotificationKind.REMINDER,
+                    children_initials=children,
+                    stage=stage,
+                    due=entry.due_at,
+                )
+                result.reminders += 1
+        if entry.breached_at is None and entry.due_at <= now:
+            entry.breached_at = now
+            events.append(ClockEvent(stage_entry=entry, kind=ClockEventKind.BREACH, at=now))
+            notices += _notices(
+                recipients=directory.stage_owners(case, entry.stage)
+                | directory.tier_above(case, entry.stage),
+                difference=case,
                 kind=NotificationKind.BREACH,
-                stage=stage_label,
-                due=due_local,
+                children_initials=children,
+                stage=stage,
+                due=entry.due_at,
             )
             result.breaches += 1
-    entry.schedule_next_check()
-    entry.save(update_fields=["reminded_at", "breached_at", "next_check_at"])
+        entry.schedule_next_check()
+    # The rows are locked and re-checked, so a second record cannot happen; if it ever did,
+    # the unique constraint raises and the whole batch rolls back rather than notify twice.
+    ClockEvent.objects.bulk_create(events)
+    Notification.objects.bulk_create(notices, batch_size=2000)
+    StageEntry.objects.bulk_update(batch, ["reminded_at", "breached_at", "next_check_at"])
 
 
 # -- delivering the outbox ------------------------------------------------------------------
 
 
-def outbox_deliver(*, batch_size: int = 100) -> int:
-    """E-mail the notices waiting in the outbox; each is marked sent once. Returns how many
+def notification_body(notice: Notification) -> str:
+    """The e-mail text of a notice."""
+    context = dict(notice.context)
+    if context.get("due"):
+        context["due"] = datetime.fromisoformat(context["due"])
+    return render_to_string(f"emails/{notice.kind}_body.txt", context)
+
+
+def outbox_deliver(*, limit: int = 200) -> int:
+    """E-mail the notices waiting in the outbox, each in its own transaction, so a worker
+    killed mid-way has committed every one it sent and none is sent twice. Returns how many
     were sent."""
     sent = 0
-    now = timezone.now()
-    with transaction.atomic():
-        waiting = Notification.objects.filter(
-            email_sent_at__isnull=True, email_next_attempt_at__lte=now
-        ).order_by("email_next_attempt_at", "pk")
-        if connection.features.has_select_for_update_skip_locked:
-            waiting = waiting.select_for_update(skip_locked=True, of=("self",))
-        for notice in waiting.select_related("recipient")[:batch_size]:
-            try:
-                send_mail(
-                    notice.subject,
-                    notice.body,
-                    settings.DEFAULT_FROM_EMAIL,
-                    [notice.recipient.email],
-                )
-            except Exception as error:
-                notice.email_attempts += 1
-                notice.email_last_error = str(error)[:1000]
-                if notice.email_attempts >= OUTBOX_MAX_ATTEMPTS:
-                    notice.email_next_attempt_at = None
-                    logger.error("giving up e-mailing notification %s: %s", notice.pk, error)
-                else:
-                    delay = OUTBOX_BACKOFF[notice.email_attempts - 1]
-                    notice.email_next_attempt_at = now + timedelta(seconds=delay)
-            else:
-                notice.email_sent_at = timezone.now()
-                notice.email_next_attempt_at = None
-                sent += 1
-            notice.save(
-                update_fields=[
-                    "email_sent_at",
-                    "email_attempts",
-                    "email_next_attempt_at",
-                    "email_last_error",
-                ]
-            )
+    for _ in range(limit):
+        with transaction.atomic():
+            waiting = Notification.objects.filter(
+                email_sent_at__isnull=True, email_next_attempt_at__lte=timezone.now()
+            ).order_by("email_next_attempt_at", "pk")
+            if connection.features.has_select_for_update_skip_locked:
+                waiting = waiting.select_for_update(skip_locked=True, of=("self",))
+            notice = waiting.select_related("recipient").first()
+            if notice is None:
+                return sent
+            sent += _deliver_one(notice)
     return sent
+
+
+def _deliver_one(notice: Notification) -> int:
+    now = timezone.now()
+    try:
+        notice.body = notification_body(notice)
+        send_mail(
+            notice.subject, notice.body, settings.DEFAULT_FROM_EMAIL, [notice.recipient.email]
+        )
+    except Exception as error:  # any transport failure is retried with backoff
+        notice.email_attempts += 1
+        notice.email_last_error = str(error)[:1000]
+        if notice.email_attempts >= OUTBOX_MAX_ATTEMPTS:
+            notice.email_next_attempt_at = None
+            logger.error("giving up e-mailing notification %s: %s", notice.pk, error)
+        else:
+            delay = OUTBOX_BACKOFF[notice.email_attempts - 1]
+            notice.email_next_attempt_at = now + timedelta(seconds=delay)
+        notice.save(update_fields=["email_attempts", "email_last_error", "email_next_attempt_at"])
+        return 0
+    notice.email_sent_at = timezone.now()
+    notice.email_next_attempt_at = None
+    notice.save(update_fields=["body", "email_sent_at", "email_next_attempt_at"])
+    return 1
 
 
 def notification_mark_read(*, actor: Any, notification_id: int) -> None:

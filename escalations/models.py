@@ -501,7 +501,10 @@ class Notification(models.Model):
     )
     kind = models.CharField(max_length=20, choices=NotificationKind.choices)
     subject = models.CharField(max_length=250)
-    body = models.TextField()
+    # What the e-mail body is rendered from (templates/emails/<kind>_body.txt), at delivery:
+    # rendering ten thousand bodies inside a scan would take longer than the scan itself.
+    context = models.JSONField(default=dict)
+    body = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     email_sent_at = models.DateTimeField(null=True, blank=True)

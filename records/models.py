@@ -84,9 +84,12 @@ class Entry(models.Model):
 
     def save(self, *args: object, **kwargs: object) -> None:
         # Append-only in every database: PostgreSQL's trigger is the real guard, this
-        # catches the mistake early on SQLite too.
-        if self.pk is not None and not self._state.adding:
+        # catches the mistake early on SQLite too (including a new object given an old id).
+        if not self._state.adding or (
+            self.pk is not None and type(self).objects.filter(pk=self.pk).exists()
+        ):
             raise EntryIsAppendOnly(ENTRY_IS_APPEND_ONLY)
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:

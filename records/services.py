@@ -85,6 +85,17 @@ def clock_entry_write(
     )
 
 
+def _locked(difference: ProfessionalDifference) -> ProfessionalDifference:
+    """The case re-read under a row lock, so a concurrent close is seen."""
+    from escalations.models import ProfessionalDifference
+
+    return (
+        ProfessionalDifference.objects.select_for_update()
+        .select_related("partnership")
+        .get(pk=difference.pk)
+    )
+
+
 def _may_record(difference: ProfessionalDifference, actor: Any) -> bool:
     """Any party may record on a case they can see (the view has already checked they can)."""
     return difference_visible_to_user(actor, difference)
@@ -106,6 +117,7 @@ def entry_record(
     """Record a discussion, meeting, call, correspondence or reflective practice meeting."""
     if kind not in RECORDED_KINDS:
         raise DifferenceRefused("Choose what kind of record this is.", field="kind")
+    difference = _locked(difference)
     if difference.status == Status.CLOSED:
         raise DifferenceRefused(errors.CASE_CLOSED)
     if not _may_record(difference, actor):
@@ -143,6 +155,9 @@ def entry_correct(
     """Record a correction: a new entry that refers to the one it corrects."""
     if corrects.difference_id != difference.pk:
         raise DifferenceRefused(errors.CORRECTION_OTHER_CASE)
+    difference = _locked(difference)
+    if difference.status == Status.CLOSED:
+        raise DifferenceRefused(errors.CASE_CLOSED)
     if not _may_record(difference, actor):
         raise DifferenceRefused(errors.NOT_A_PARTY)
     if not reason.strip():
