@@ -494,16 +494,20 @@ class Notification(models.Model):
     outbox (written in the same transaction as the event, delivered after commit)."""
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,  # notification_unread_idx (recipient, read_at) serves it
     )
     difference = models.ForeignKey(
         ProfessionalDifference, on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(max_length=20, choices=NotificationKind.choices)
     subject = models.CharField(max_length=250)
-    # What the e-mail body is rendered from (templates/emails/<kind>_body.txt), at delivery:
-    # rendering ten thousand bodies inside a scan would take longer than the scan itself.
-    context = models.JSONField(default=dict)
+    # The e-mail body is rendered at delivery (templates/emails/<kind>_body.txt) from the case
+    # and these: rendering ten thousand bodies inside a scan would outlast the scan itself.
+    stage = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
     body = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
