@@ -149,8 +149,9 @@ checks: bootstrap
 # (BENCH_DATABASE_URL to use another) and reused; each run prints its timings.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench
 bench: bootstrap
-	@psql "$${BENCH_DATABASE_URL%/*}/postgres" -qtAc "SELECT 1 FROM pg_database WHERE datname = 'bench'" | grep -q 1 \
-	  || psql "$${BENCH_DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE bench"
+	@url="$(BENCH_DATABASE_URL)"; server="$${url%/*}"; name="$${url##*/}"
+	psql "$$server/postgres" -qtAc "SELECT 1 FROM pg_database WHERE datname = '$$name'" | grep -q 1 \
+	  || psql "$$server/postgres" -qc "CREATE DATABASE \"$$name\""
 	export DATABASE_URL="$(BENCH_DATABASE_URL)" SECRET_KEY=bench-only-not-secret
 	$(PY) manage.py migrate --noinput -v0
 	echo "==> deadline scan: 100,000 open cases, 10,000 due (target ≤ 2 s)"
