@@ -34,7 +34,7 @@ from agencies.services import (
     partnership_create,
     partnership_membership_grant,
 )
-from escalations import services
+from escalations import deadlines, services
 from escalations.models import ProfessionalDifference
 from escalations.services import ActionDetails, ChildDetails, NamedProfessionalDetails
 from escalations.states import Context
@@ -486,6 +486,27 @@ class Command(BaseCommand):
                 summary="The Practice Review Group upheld the step-down decision and asked for "
                 "a review in three months.",
             )
+        # 14. Stage 1 falling due two minutes from now, to watch the scan flag a breach
+        case = raise_case(
+            "trust.safeguarding.lead",
+            ("school",),
+            child("Oscar Reid", date(2017, 3, 15)),
+            4,
+            Context.OPEN_CASE,
+            "The school has not put in place the health care plan agreed at the last review.",
+        )
+        s.difference_start_clarification(actor=p["trust.safeguarding.lead"], difference_id=case.pk)
+        s.difference_begin_stage_1(
+            actor=p["trust.safeguarding.lead"],
+            difference_id=case.pk,
+            clarification="Checked the plan with the school nurse: it was agreed and not started.",
+        )
+        deadlines.stage_clock_shorten(
+            actor=p["trust.safeguarding.lead"],
+            difference_id=case.pk,
+            due_at=timezone.now() + timedelta(minutes=2),
+            reason="Demo: this stage falls due two minutes after the demo data is made.",
+        )
 
     def _walk_to_stage_2(
         self, s: Any, p: dict[str, Any], case: ProfessionalDifference, raiser: str, clock: Any
