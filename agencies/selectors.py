@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser, User
 
-from agencies.models import AgencyMembership, PartnershipMembership
+from agencies.models import Agency, AgencyMembership, Category, PartnershipMembership
 
 _CACHE_ATTRIBUTE = "_roles_held"
 
@@ -66,3 +66,45 @@ def roles_held_forget(user: User) -> None:
     """Drop the cached roles (after a membership change in the same request)."""
     if hasattr(user, _CACHE_ATTRIBUTE):
         delattr(user, _CACHE_ATTRIBUTE)
+
+
+# -- the raise journey's directory look-ups ---------------------------------------------------
+
+
+def agencies_held_by(user: User | AnonymousUser) -> list[Agency]:
+    """The active agencies in which ``user`` holds a role (those they may raise for)."""
+    agency_ids = list(roles_held(user).by_agency)
+    if not agency_ids:
+        return []
+    return list(
+        Agency.objects.filter(pk__in=agency_ids, active=True)
+        .select_related("partnership")
+        .order_by("partnership__name", "name")
+    )
+
+
+def agencies_of_partnership(partnership_id: int) -> list[Agency]:
+    """The partnership's active agencies, by name."""
+    return list(Agency.objects.filter(partnership_id=partnership_id, active=True).order_by("name"))
+
+
+def memberships_in_agencies(
+    agency_ids: list[int], roles: list[str] | None = None
+) -> list[AgencyMembership]:
+    """The roles active people hold in the (active) agencies, with the person and agency
+    loaded; only ``roles`` when given."""
+    memberships = AgencyMembership.objects.filter(
+        agency_id__in=agency_ids, agency__active=True, user__is_active=True
+    ).select_related("user", "agency")
+    if roles is not None:
+        memberships = memberships.filter(role__in=roles)
+    return list(
+        memberships.order_by(
+            "agency__name", "user__first_name", "user__last_name", "user__username", "role"
+        )
+    )
+
+
+def categories_of_partnership(partnership_id: int) -> list[Category]:
+    """The partnership's active categories, in their configured order."""
+    return list(Category.objects.filter(partnership_id=partnership_id, active=True))

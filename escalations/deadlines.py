@@ -111,12 +111,18 @@ def may_manage_clock(difference: ProfessionalDifference, user: Any) -> bool:
     return held.in_any_agency(difference.party_agency_ids(), *roles)
 
 
-def _running_entry(difference_id: int, actor: Any) -> tuple[ProfessionalDifference, StageEntry]:
+def _running_entry(
+    difference_id: int, actor: Any, expected_state: tuple[str, str] | None = None
+) -> tuple[ProfessionalDifference, StageEntry]:
     difference = (
         ProfessionalDifference.objects.select_for_update()
         .select_related("partnership")
         .get(pk=difference_id)
     )
+    if expected_state is not None and expected_state != (difference.status, difference.stage):
+        raise DifferenceRefused(
+            errors.MOVED_ON.format(status=Status(difference.status).label.lower())
+        )
     entry = (
         StageEntry.objects.select_for_update()
         .filter(difference=difference, left_at__isnull=True)
@@ -129,12 +135,14 @@ def _running_entry(difference_id: int, actor: Any) -> tuple[ProfessionalDifferen
     return difference, entry
 
 
-def stage_clock_pause(*, actor: Any, difference_id: int, reason: str) -> StageEntry:
+def stage_clock_pause(
+    *, actor: Any, difference_id: int, reason: str, expected_state: tuple[str, str] | None = None
+) -> StageEntry:
     """Pause the stage clock with a reason (e.g. awaiting a core group meeting)."""
     if not reason.strip():
         raise DifferenceRefused(errors.REASON_REQUIRED, field="reason")
     with transaction.atomic():
-        difference, entry = _running_entry(difference_id, actor)
+        difference, entry = _running_entry(difference_id, actor, expected_state)
         if entry.paused_at is not None:
             raise DifferenceRefused(CLOCK_ALREADY_PAUSED)
         entry.paused_at = timezone.now()
@@ -145,10 +153,12 @@ def stage_clock_pause(*, actor: Any, difference_id: int, reason: str) -> StageEn
         return entry
 
 
-def stage_clock_resume(*, actor: Any, difference_id: int) -> StageEntry:
+def stage_clock_resume(
+    *, actor: Any, difference_id: int, expected_state: tuple[str, str] | None = None
+) -> StageEntry:
     """Resume a paused clock; the due moment moves by the working time it was paused."""
     with transaction.atomic():
-        difference, entry = _running_entry(difference_id, actor)
+        difference, entry = _running_entry(difference_id, actor, expected_state)
         if entry.paused_at is None:
             raise DifferenceRefused(CLOCK_NOT_PAUSED)
         calendar = partnership_calendar(difference.partnership)
@@ -173,13 +183,18 @@ def stage_clock_resume(*, actor: Any, difference_id: int) -> StageEntry:
 
 
 def stage_clock_shorten(
-    *, actor: Any, difference_id: int, due_at: datetime, reason: str
+    *,
+    actor: Any,
+    difference_id: int,
+    due_at: datetime,
+    reason: str,
+    expected_state: tuple[str, str] | None = None,
 ) -> StageEntry:
     """Set a due moment earlier than the timeframe's, because the child's needs demand it."""
     if not reason.strip():
         raise DifferenceRefused(errors.REASON_REQUIRED, field="reason")
     with transaction.atomic():
-        difference, entry = _running_entry(difference_id, actor)
+        difference, entry = _running_entry(difference_id, actor, expected_state)
         if not timezone.now() < due_at < entry.due_at:
             raise DifferenceRefused(SHORTER_ONLY, field="due_at")
         entry.due_at = due_at
@@ -346,10 +361,10 @@ def _insert(model: type[models.Model], fields: Sequence[str], rows: list[tuple[A
     extra = tuple(defaults.values())
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row + extra)
+    statement = f"COPY {table} ({names}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row + extra)
 
 
 def _queue_delivery() -> None:

@@ -24,6 +24,11 @@ NOT_FROM_THIS_STATE = (
     "This case is now at {status}, so it cannot be {action}. "
     "Refresh the page to see its latest state."
 )
+MOVED_ON = (
+    "Someone else changed this case while you were filling in the form: it is now at "
+    "{status}. Nothing has been saved; what you typed is below. Refresh the page to see the "
+    "latest state."
+)
 NOT_PERMITTED = "This step is for someone else to take at this stage of the case."
 CATEGORY_OUTSIDE_PARTNERSHIP = "Choose a category of your partnership."
 CASE_CLOSED = "This case is closed. Raise a new difference and link it to this one."

@@ -45,3 +45,255 @@ def difference_get_for(user: Any, pk: int) -> ProfessionalDifference:
 def difference_visible_to_user(user: Any, difference: ProfessionalDifference) -> bool:
     """Whether ``user`` may see ``difference``."""
     return differences_visible_to(user).filter(pk=difference.pk).exists()
+
+
+# -- lists (home page, case list, a child's chronology) ---------------------------------------
+# Every list below starts from ``differences_visible_to``: it only ever narrows that set.
+
+
+def differences_with_list_facts(
+    queryset: QuerySet[ProfessionalDifference],
+) -> QuerySet[ProfessionalDifference]:
+    """What a row of a case list shows, fetched in a constant number of queries whatever the
+    length: the partnership (and its closure days, for the clock), the children, the parties
+    with their agencies and the running stage clock (``open_stage_entries``)."""
+    from django.db.models import Prefetch
+
+    from escalations.models import Party, StageEntry
+
+    return queryset.select_related("partnership").prefetch_related(
+        "partnership__closure_days",
+        "children",
+        Prefetch("parties", queryset=Party.objects.select_related("agency")),
+        Prefetch(
+            "stage_entries",
+            queryset=StageEntry.objects.filter(left_at__isnull=True),
+            to_attr="open_stage_entries",
+        ),
+    )
+
+
+def differences_with_due_at(
+    queryset: QuerySet[ProfessionalDifference],
+) -> QuerySet[ProfessionalDifference]:
+    """Annotate ``due_at``: when the running stage clock falls due (null when none runs)."""
+    from django.db.models import F, FilteredRelation, Q
+
+    return queryset.alias(
+        open_clock=FilteredRelation(
+            "stage_entries", condition=Q(stage_entries__left_at__isnull=True)
+        )
+    ).annotate(due_at=F("open_clock__due_at"))
+
+
+def differences_waiting_for(user: Any) -> QuerySet[ProfessionalDifference]:
+    """Cases the person may see where they own the current stage or must respond.
+
+    The raiser at identified, clarification and Stage 1 (and when partially resolved at
+    Stage 1); a named professional at Stage 1; line managers and safeguarding leads of a party
+    agency at Stage 2, senior managers at Stage 3, directors at Stage 4 (each also when
+    partially resolved there, since they may take it to the next stage); final-referral body
+    members and business managers at final referral; business managers at learning review.
+    """
+    from django.db.models import Exists, OuterRef, Q
+
+    from agencies.models import AgencyRole, PartnershipRole
+    from agencies.selectors import roles_held
+    from escalations.models import NamedProfessional, Party
+    from escalations.states import Status
+
+    visible = differences_visible_to(user)
+    if not user.is_authenticated:
+        return visible
+
+    def at(stage: str) -> Q:
+        return Q(status=stage) | Q(status=Status.PARTIALLY_RESOLVED, stage=stage)
+
+    def party_agency_in(agency_ids: list[int]) -> Q:
+        return Q(Exists(Party.objects.filter(difference=OuterRef("pk"), agency_id__in=agency_ids)))
+
+    held = roles_held(user)
+    conditions = Q(
+        raised_by=user,
+        status__in=[Status.IDENTIFIED, Status.CLARIFICATION, Status.STAGE_1],
+    ) | Q(raised_by=user, status=Status.PARTIALLY_RESOLVED, stage=Status.STAGE_1)
+    conditions |= Q(status=Status.STAGE_1) & Q(
+        Exists(NamedProfessional.objects.filter(difference=OuterRef("pk"), user=user))
+    )
+    for stage, roles in (
+        (Status.STAGE_2, {AgencyRole.LINE_MANAGER, AgencyRole.SAFEGUARDING_LEAD}),
+        (Status.STAGE_3, {AgencyRole.SENIOR_MANAGER}),
+        (Status.STAGE_4, {AgencyRole.DIRECTOR}),
+    ):
+        agency_ids = sorted(a for a, held_roles in held.by_agency.items() if held_roles & roles)
+        if agency_ids:
+            conditions |= at(stage) & party_agency_in(agency_ids)
+    final_body = sorted(
+        p
+        for p, held_roles in held.by_partnership.items()
+        if held_roles & {PartnershipRole.FINAL_REFERRAL_MEMBER, PartnershipRole.BUSINESS_MANAGER}
+    )
+    if final_body:
+        conditions |= Q(status=Status.FINAL_REFERRAL, partnership_id__in=final_body)
+    business = sorted(
+        p
+        for p, held_roles in held.by_partnership.items()
+        if PartnershipRole.BUSINESS_MANAGER in held_roles
+    )
+    if business:
+        conditions |= Q(status=Status.LEARNING_REVIEW, partnership_id__in=business)
+    return visible.filter(conditions)
+
+
+def differences_raised_by(user: Any) -> QuerySet[ProfessionalDifference]:
+    """The cases the person raised (that they may see), open ones first, newest first."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from escalations.states import OPEN_STATES
+
+    return (
+        differences_visible_to(user)
+        .filter(raised_by=user)
+        .annotate(
+            closed_rank=Case(
+                When(status__in=OPEN_STATES, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("closed_rank", "-raised_at", "-pk")
+    )
+
+
+def agency_oversight_scope(user: Any) -> tuple[list[int], list[int]]:
+    """The agencies where the person is a line manager, safeguarding lead, senior manager or
+    director, and the partnerships where they are the business manager."""
+    from agencies.models import AgencyRole, PartnershipRole
+    from agencies.selectors import roles_held
+
+    held = roles_held(user)
+    oversight = {
+        AgencyRole.LINE_MANAGER,
+        AgencyRole.SAFEGUARDING_LEAD,
+        AgencyRole.SENIOR_MANAGER,
+        AgencyRole.DIRECTOR,
+    }
+    agencies = sorted(a for a, roles in held.by_agency.items() if roles & oversight)
+    partnerships = sorted(
+        p for p, roles in held.by_partnership.items() if PartnershipRole.BUSINESS_MANAGER in roles
+    )
+    return agencies, partnerships
+
+
+def differences_of_my_agencies(user: Any) -> QuerySet[ProfessionalDifference]:
+    """For managers, leads, senior managers, directors and business managers: the cases they
+    may see that their agency is party to, or of their partnership. Empty for anyone else."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from escalations.models import Party
+
+    agencies, partnerships = agency_oversight_scope(user)
+    if not agencies and not partnerships:
+        return ProfessionalDifference.objects.none()
+    scope = Q(partnership_id__in=partnerships) | Exists(
+        Party.objects.filter(difference=OuterRef("pk"), agency_id__in=agencies)
+    )
+    return differences_visible_to(user).filter(scope).order_by("-raised_at", "-pk")
+
+
+def child_get_for(user: Any, child_pk: int) -> Any:
+    """The child ``child_pk`` if they are on a case ``user`` may see; 404 otherwise."""
+    from escalations.models import Child
+
+    child = (
+        Child.objects.filter(pk=child_pk, difference__in=differences_visible_to(user))
+        .only("pk", "name", "date_of_birth", "difference_id")
+        .first()
+    )
+    if child is None:
+        raise Http404("No such child.")
+    return child
+
+
+def differences_about_child(user: Any, child: Any) -> QuerySet[ProfessionalDifference]:
+    """Every case ``user`` may see about ``child``: the same name (any case) and date of
+    birth, matched only inside the visible set. Without a date of birth a child cannot be
+    matched safely, so only their own case is returned."""
+    from escalations.models import Child
+
+    visible = differences_visible_to(user)
+    if child.date_of_birth is None:
+        return visible.filter(pk=child.difference_id)
+    same_child = Child.objects.filter(
+        difference__in=differences_visible_to(user),
+        name__iexact=child.name,
+        date_of_birth=child.date_of_birth,
+    ).values("difference_id")
+    return visible.filter(pk__in=same_child)
+
+
+def notifications_unread_for(user: Any, limit: int = 20) -> list[Any]:
+    """The person's unread in-app notices, newest first."""
+    from escalations.models import Notification
+
+    if not user.is_authenticated:
+        return []
+    return list(
+        Notification.objects.filter(recipient=user, read_at__isnull=True)
+        .select_related("difference")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def differences_filtered(
+    queryset: QuerySet[ProfessionalDifference], user: Any, filters: dict[str, Any]
+) -> QuerySet[ProfessionalDifference]:
+    """Narrow a visible set by the case list's filters (keys of ``CaseFilterForm``).
+
+    Searching by a child's name only ever looks inside ``queryset``, so it cannot reveal a
+    case the person may not see.
+    """
+    import re
+    from datetime import datetime, time, timedelta
+
+    from django.db.models import Exists, OuterRef, Q
+    from django.utils import timezone
+
+    from escalations.models import Child, Party, StageEntry
+
+    if filters.get("status"):
+        queryset = queryset.filter(status=filters["status"])
+    if filters.get("stage"):
+        queryset = queryset.filter(stage=filters["stage"])
+    if filters.get("agency") is not None:
+        queryset = queryset.filter(
+            Exists(Party.objects.filter(difference=OuterRef("pk"), agency=filters["agency"]))
+        )
+    if filters.get("category") is not None:
+        queryset = queryset.filter(category=filters["category"])
+    if filters.get("breached"):
+        queryset = queryset.filter(
+            Exists(StageEntry.objects.filter(difference=OuterRef("pk"), breached_at__isnull=False))
+        )
+    if filters.get("urgent"):
+        queryset = queryset.filter(is_urgent=True)
+    if filters.get("mine"):
+        queryset = queryset.filter(raised_by=user)
+    if filters.get("raised_from"):
+        start = timezone.make_aware(datetime.combine(filters["raised_from"], time.min))
+        queryset = queryset.filter(raised_at__gte=start)
+    if filters.get("raised_to"):
+        day_after = filters["raised_to"] + timedelta(days=1)
+        queryset = queryset.filter(
+            raised_at__lt=timezone.make_aware(datetime.combine(day_after, time.min))
+        )
+    text = " ".join(str(filters.get("q") or "").split())
+    if re.fullmatch(r"PD-\d{4}-\d+", text, flags=re.IGNORECASE):
+        # A whole case reference: the unique index finds it (no child is named like one).
+        queryset = queryset.filter(reference=text.upper())
+    elif text:
+        queryset = queryset.filter(
+            Q(reference__icontains=text)
+            | Exists(Child.objects.filter(difference=OuterRef("pk"), name__icontains=text))
+        )
+    return queryset

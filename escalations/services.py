@@ -192,12 +192,23 @@ def difference_raise(
 # -- the transition core ---------------------------------------------------------------------
 
 
-def _lock(difference_id: int) -> ProfessionalDifference:
-    return (
+# (status, stage) of the case as the person saw it when they filled in the form.
+ExpectedState = tuple[str, str] | None
+
+
+def _lock(difference_id: int, expected_state: ExpectedState = None) -> ProfessionalDifference:
+    """The case, locked for this transaction. With ``expected_state``, refuse if the case has
+    moved on since the person saw it (another person acted first)."""
+    difference = (
         ProfessionalDifference.objects.select_for_update()
         .select_related("partnership")
         .get(pk=difference_id)
     )
+    if expected_state is not None and expected_state != (difference.status, difference.stage):
+        raise DifferenceRefused(
+            errors.MOVED_ON.format(status=Status(difference.status).label.lower())
+        )
+    return difference
 
 
 def _transition(
@@ -253,12 +264,13 @@ def _run(
     action: str,
     reason: str = "",
     reason_required: bool = True,
+    expected_state: ExpectedState = None,
     **kwargs: Any,
 ) -> ProfessionalDifference:
     if reason_required and not reason.strip():
         raise DifferenceRefused(errors.REASON_REQUIRED, field="reason")
     with transaction.atomic():
-        difference = _lock(difference_id)
+        difference = _lock(difference_id, expected_state)
         return _transition(
             difference=difference,
             actor=actor,
@@ -336,24 +348,30 @@ def _grant_visibility(difference: ProfessionalDifference) -> None:
 # -- use cases -------------------------------------------------------------------------------
 
 
-def difference_start_clarification(*, actor: Any, difference_id: int) -> ProfessionalDifference:
+def difference_start_clarification(
+    *, actor: Any, difference_id: int, expected_state: ExpectedState = None
+) -> ProfessionalDifference:
     """identified → clarification, by the raiser."""
     return _run(
         difference_id=difference_id,
         actor=actor,
+        expected_state=expected_state,
         method="start_clarification",
         action="moved to clarification",
         reason_required=False,
     )
 
 
-def difference_withdraw(*, actor: Any, difference_id: int, reason: str) -> ProfessionalDifference:
+def difference_withdraw(
+    *, actor: Any, difference_id: int, reason: str, expected_state: ExpectedState = None
+) -> ProfessionalDifference:
     """clarification → withdrawn → learning_review, by the raiser, saying why no practice
     issue remains."""
     with transaction.atomic():
         difference = _run(
             difference_id=difference_id,
             actor=actor,
+            expected_state=expected_state,
             method="withdraw",
             action="withdrawn",
             reason=reason,
@@ -362,12 +380,13 @@ def difference_withdraw(*, actor: Any, difference_id: int, reason: str) -> Profe
 
 
 def difference_begin_stage_1(
-    *, actor: Any, difference_id: int, clarification: str
+    *, actor: Any, difference_id: int, clarification: str, expected_state: ExpectedState = None
 ) -> ProfessionalDifference:
     """clarification → stage_1, by the raiser, recording the clarification done."""
     return _run(
         difference_id=difference_id,
         actor=actor,
+        expected_state=expected_state,
         method="begin_stage_1",
         action="moved to Stage 1",
         reason=clarification,
@@ -389,6 +408,7 @@ def difference_escalate(
     reason: str,
     oversight_note: str = "",
     escalated_to: str = "",
+    expected_state: ExpectedState = None,
 ) -> ProfessionalDifference:
     """Take the case to the next stage (from a stage, or from a partial outcome there).
 
@@ -399,7 +419,7 @@ def difference_escalate(
     if not reason.strip():
         raise DifferenceRefused(errors.REASON_REQUIRED, field="reason")
     with transaction.atomic():
-        difference = _lock(difference_id)
+        difference = _lock(difference_id, expected_state)
         if difference.status not in (*NEXT_STAGE, Status.PARTIALLY_RESOLVED) or (
             difference.stage not in NEXT_STAGE
         ):
@@ -440,6 +460,7 @@ def difference_record_outcome(
     outcome: str,
     summary: str,
     actions: Sequence[ActionDetails] = (),
+    expected_state: ExpectedState = None,
 ) -> ProfessionalDifference:
     """Record an outcome at a stage or after final referral (resolved, partially resolved,
     or — only after final referral — not resolved), with the actions agreed."""
@@ -451,7 +472,7 @@ def difference_record_outcome(
         if not item.description.strip() or not item.owner.strip():
             raise DifferenceRefused("Each action needs a description and an owner.")
     with transaction.atomic():
-        difference = _lock(difference_id)
+        difference = _lock(difference_id, expected_state)
         difference = _transition(
             difference=difference,
             actor=actor,
@@ -484,12 +505,13 @@ def difference_record_outcome(
 
 
 def difference_accept_partial_outcome(
-    *, actor: Any, difference_id: int, reason: str
+    *, actor: Any, difference_id: int, reason: str, expected_state: ExpectedState = None
 ) -> ProfessionalDifference:
     """partially_resolved → learning_review: the raising agency will escalate no further."""
     return _run(
         difference_id=difference_id,
         actor=actor,
+        expected_state=expected_state,
         method="accept_partial_outcome",
         action="moved to learning review",
         reason=reason,
@@ -513,6 +535,7 @@ def difference_close(
     learning: str,
     protocol_amendment_recommended: bool,
     protocol_amendment_note: str = "",
+    expected_state: ExpectedState = None,
 ) -> ProfessionalDifference:
     """learning_review → closed, by the business manager, once learning and actions are
     reviewed."""
@@ -530,7 +553,7 @@ def difference_close(
         case.protocol_amendment_note = protocol_amendment_note.strip()
 
     with transaction.atomic():
-        difference = _lock(difference_id)
+        difference = _lock(difference_id, expected_state)
         return _transition(
             difference=difference,
             actor=actor,

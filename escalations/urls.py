@@ -1,9 +1,10 @@
 """The pages of the service (each views module keeps its own routes)."""
 
-from escalations.views import actions, cases, children, home, raise_journey
+from escalations.views import actions, cases, children, home, lists, raise_journey
 
 urlpatterns = [
     *home.urlpatterns,
+    *lists.urlpatterns,
     *cases.urlpatterns,
     *actions.urlpatterns,
     *raise_journey.urlpatterns,

@@ -63,6 +63,7 @@ class Entry(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     author_name = models.CharField(max_length=200)
+    author_role = models.CharField(max_length=300, blank=True)
     author_agency_name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

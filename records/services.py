@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from agencies.models import Agency
+from agencies.models import Agency, AgencyRole, PartnershipRole
 from agencies.selectors import roles_held
 from escalations import errors
 from escalations.errors import DifferenceRefused
@@ -22,22 +23,39 @@ if TYPE_CHECKING:
 SYSTEM_NAME = "System"
 
 
-def _author_snapshot(difference: ProfessionalDifference, actor: Any | None) -> tuple[str, str]:
-    """The author's name and agency as at now (a later job change must not rewrite them)."""
+@dataclass(frozen=True)
+class Author:
+    """Who wrote an entry, as at the time (a later job change must not rewrite it)."""
+
+    name: str
+    role: str = ""
+    agency: str = ""
+
+
+def _author_snapshot(difference: ProfessionalDifference, actor: Any | None) -> Author:
     if actor is None:
-        return SYSTEM_NAME, ""
+        return Author(SYSTEM_NAME)
     name = (actor.get_full_name() or actor.get_username()).strip()
+    if difference.raised_by_id == actor.pk:
+        return Author(name, difference.raiser_role, difference.raiser_agency_name)
     held = roles_held(actor)
     party_ids = difference.party_agency_ids()
     agency_ids = [agency_id for agency_id in held.by_agency if agency_id in party_ids]
-    if difference.raised_by_id == actor.pk:
-        return name, difference.raiser_agency_name
     if agency_ids:
         agency = Agency.objects.filter(pk__in=agency_ids).order_by("name").first()
-        return name, agency.name if agency else ""
-    if difference.partnership_id in held.by_partnership:
-        return name, difference.partnership.name
-    return name, ""
+        if agency is not None:
+            roles = held.by_agency[agency.pk]
+            labels = [AgencyRole(role).label for role in AgencyRole.values if role in roles]
+            return Author(name, ", ".join(labels), agency.name)
+    partnership_roles = held.by_partnership.get(difference.partnership_id)
+    if partnership_roles:
+        labels = [
+            PartnershipRole(role).label
+            for role in PartnershipRole.values
+            if role in partnership_roles
+        ]
+        return Author(name, ", ".join(labels), difference.partnership.name)
+    return Author(name)
 
 
 def transition_entry_write(
@@ -52,7 +70,7 @@ def transition_entry_write(
 ) -> Entry:
     """Write the one chronology entry every transition leaves (called inside the service's
     transaction)."""
-    author_name, agency_name = _author_snapshot(difference, actor)
+    author = _author_snapshot(difference, actor)
     return Entry.objects.create(
         difference=difference,
         kind=EntryKind.TRANSITION,
@@ -62,8 +80,9 @@ def transition_entry_write(
         to_status=to_status,
         reason=reason,
         author=actor,
-        author_name=author_name,
-        author_agency_name=agency_name,
+        author_name=author.name,
+        author_role=author.role,
+        author_agency_name=author.agency,
         **fields,
     )
 
@@ -72,7 +91,7 @@ def clock_entry_write(
     *, difference: ProfessionalDifference, actor: Any, what: str, text: str
 ) -> Entry:
     """Record a change to the stage clock (paused, resumed, brought forward)."""
-    author_name, agency_name = _author_snapshot(difference, actor)
+    author = _author_snapshot(difference, actor)
     return Entry.objects.create(
         difference=difference,
         kind=EntryKind.CLOCK,
@@ -80,8 +99,9 @@ def clock_entry_write(
         transition=what,
         reason=text,
         author=actor,
-        author_name=author_name,
-        author_agency_name=agency_name,
+        author_name=author.name,
+        author_role=author.role,
+        author_agency_name=author.agency,
     )
 
 
@@ -124,7 +144,7 @@ def entry_record(
         raise DifferenceRefused(errors.NOT_A_PARTY)
     if not (facts.strip() or opinion.strip() or outcome.strip()):
         raise DifferenceRefused(errors.ENTRY_NEEDS_CONTENT, field="facts")
-    author_name, agency_name = _author_snapshot(difference, actor)
+    author = _author_snapshot(difference, actor)
     return Entry.objects.create(
         difference=difference,
         kind=kind,
@@ -136,8 +156,9 @@ def entry_record(
         opinion=opinion.strip(),
         outcome=outcome.strip(),
         author=actor,
-        author_name=author_name,
-        author_agency_name=agency_name,
+        author_name=author.name,
+        author_role=author.role,
+        author_agency_name=author.agency,
     )
 
 
@@ -164,7 +185,7 @@ def entry_correct(
         raise DifferenceRefused(errors.REASON_REQUIRED, field="reason")
     if not (facts.strip() or opinion.strip() or outcome.strip()):
         raise DifferenceRefused(errors.ENTRY_NEEDS_CONTENT, field="facts")
-    author_name, agency_name = _author_snapshot(difference, actor)
+    author = _author_snapshot(difference, actor)
     return Entry.objects.create(
         difference=difference,
         kind=EntryKind.CORRECTION,
@@ -175,8 +196,9 @@ def entry_correct(
         outcome=outcome.strip(),
         reason=reason.strip(),
         author=actor,
-        author_name=author_name,
-        author_agency_name=agency_name,
+        author_name=author.name,
+        author_role=author.role,
+        author_agency_name=author.agency,
     )
 
 

@@ -92,7 +92,7 @@ def test_the_image_copies_every_app_package_and_template_folder() -> None:
         path.name
         for path in ROOT.iterdir()
         if path.is_dir()
-        and path.name != "tests"
+        and path.name not in ("tests", "bench")  # benchmarks are not part of the image
         and ((path / "__init__.py").exists() or path.name in ("templates", "static"))
     }
     assert needed <= copied, sorted(needed - copied)

@@ -68,7 +68,7 @@ class GovukDateField(forms.MultiValueField):
         except ValueError:
             raise ValidationError(f"{label} must be a real date") from None
         if value.year < self.earliest_year:
-            raise ValidationError(f"{label} must be after {self.earliest_year}")
+            raise ValidationError(f"{label} must be {self.earliest_year} or later")
         if self.past_only and value > date.today():
             raise ValidationError(f"{label} must be today or in the past")
         if self.future_only and value < date.today():

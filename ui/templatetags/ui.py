@@ -61,6 +61,8 @@ def govuk_field(field: BoundField, heading: bool = False, size: str = "m", **opt
     }.get(field.widget_type, "govuk-input")
     error_class = f" {base_class}--error" if field.errors else ""
     widget_attrs["class"] = f"{base_class}{error_class} {classes}".strip()
+    # No HTML maxlength: browsers silently cut the text off; the form's own check says why.
+    field.field.widget.attrs.pop("maxlength", None)
     rendered_widget = ""
     if field.widget_type not in ("radioselect", "checkboxselectmultiple", "govukdate", "checkbox"):
         rendered_widget = field.as_widget(attrs=widget_attrs)

@@ -1,0 +1,362 @@
+"""The case list: every case the person may see, filtered, searched, sorted and paged.
+
+Paging is by keyset (a cursor of the sort key and the primary key), never OFFSET, and nothing
+is counted (the total is only shown on the last page, where it is known for free), so a page
+costs the same at case 50 and at case 100,000. Every row's facts
+come in a constant number of queries (``differences_with_list_facts``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import F, OrderBy, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from agencies.models import TimedStage
+from agencies.selectors import roles_held
+from escalations.forms.lists import SORT_DUE, SORT_NEWEST, SORT_OLDEST, CaseFilterForm
+from escalations.models import ProfessionalDifference
+from escalations.presenters import child_label, clock_for
+from escalations.selectors import (
+    differences_filtered,
+    differences_visible_to,
+    differences_with_due_at,
+    differences_with_list_facts,
+)
+from escalations.states import Status
+from escalations.working_time import WorkingCalendar
+
+PAGE_SIZE = 50
+CURSOR_MAX_LENGTH = 80
+
+BAD_CURSOR = "The link to that page of results was not recognised, so the first page is shown."
+
+
+# -- rows -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChildCell:
+    pk: int
+    label: str
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One case as a list shows it: never a child's full name."""
+
+    pk: int
+    reference: str
+    status: str
+    status_label: str
+    stage_label: str
+    clock_text: str
+    overdue: bool
+    paused: bool
+    due_at: datetime | None
+    children: tuple[ChildCell, ...]
+    raising_agency: str
+    other_agencies: tuple[str, ...]
+    raised_at: datetime
+    is_urgent: bool
+
+
+def stage_label(stage: str) -> str:
+    """'Stage 2' rather than the long label, for tables."""
+    if stage in TimedStage.values:
+        return str(TimedStage(stage).label)
+    return str(Status(stage).label)
+
+
+def case_rows(
+    cases: Iterable[ProfessionalDifference], now: datetime | None = None
+) -> list[CaseRow]:
+    """Rows for cases fetched with ``differences_with_list_facts`` (no further queries)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    calendars: dict[int, WorkingCalendar] = {}
+    rows = []
+    for case in cases:
+        partnership = case.partnership
+        if partnership.pk not in calendars:
+            calendars[partnership.pk] = WorkingCalendar.for_nation(
+                partnership.nation, [day.date for day in partnership.closure_days.all()]
+            )
+        open_entries: list[Any] = getattr(case, "open_stage_entries", [])
+        clock_text, overdue, paused, due_at = "Not timed", False, False, None
+        if open_entries:
+            clock = clock_for(open_entries[0], calendars[partnership.pk], now)
+            clock_text, overdue, paused, due_at = (
+                clock.text,
+                clock.overdue,
+                clock.paused,
+                clock.due_at,
+            )
+        parties = list(case.parties.all())
+        rows.append(
+            CaseRow(
+                pk=case.pk,
+                reference=case.reference or str(case),
+                status=case.status,
+                status_label=case.get_status_display(),
+                stage_label=stage_label(case.stage),
+                clock_text=clock_text,
+                overdue=overdue,
+                paused=paused,
+                due_at=due_at,
+                children=tuple(
+                    ChildCell(pk=child.pk, label=child_label(child, today))
+                    for child in case.children.all()
+                ),
+                raising_agency=case.raiser_agency_name,
+                other_agencies=tuple(p.agency.name for p in parties if not p.is_raising),
+                raised_at=case.raised_at,
+                is_urgent=case.is_urgent,
+            )
+        )
+    return rows
+
+
+# -- keyset pagination ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """A sort: the key (with the primary key as tie-break), its direction, and whether the
+    key may be null (nulls come last)."""
+
+    field: str
+    descending: bool
+    nullable: bool
+
+
+SORTS: dict[str, SortKey] = {
+    SORT_NEWEST: SortKey("raised_at", descending=True, nullable=False),
+    SORT_OLDEST: SortKey("raised_at", descending=False, nullable=False),
+    SORT_DUE: SortKey("due_at", descending=False, nullable=True),
+}
+
+
+@dataclass(frozen=True)
+class Cursor:
+    key: datetime | None
+    pk: int
+
+    def encode(self) -> str:
+        key = "-" if self.key is None else self.key.astimezone(UTC).isoformat()
+        return f"{key}~{self.pk}"
+
+
+def cursor_decode(text: str, sort: SortKey) -> Cursor:
+    """Read a cursor; ``ValueError`` if it is not one this sort could have written."""
+    if not text or len(text) > CURSOR_MAX_LENGTH or text.count("~") != 1:
+        raise ValueError("not a cursor")
+    key_text, pk_text = text.split("~")
+    if not pk_text.isdigit() or len(pk_text) > 18:
+        raise ValueError("not a cursor")
+    if key_text == "-":
+        if not sort.nullable:
+            raise ValueError("not a cursor")
+        return Cursor(None, int(pk_text))
+    key = datetime.fromisoformat(key_text)
+    if key.tzinfo is None or not 1900 <= key.year <= 9000:
+        raise ValueError("not a cursor")
+    return Cursor(key.astimezone(UTC), int(pk_text))
+
+
+def _ordering(sort: SortKey, reverse: bool) -> list[OrderBy]:
+    descending = sort.descending != reverse
+    nulls: dict[str, bool] = {}
+    if sort.nullable:
+        nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
+    key = F(sort.field).desc(**nulls) if descending else F(sort.field).asc(**nulls)
+    pk = F("pk").desc() if descending else F("pk").asc()
+    return [key, pk]
+
+
+def _beyond(sort: SortKey, cursor: Cursor, reverse: bool) -> Q:
+    """Rows strictly after the cursor in the sort's order (``reverse``: strictly before)."""
+    descending = sort.descending != reverse
+    past = "lt" if descending else "gt"
+    reach = "lte" if descending else "gte"
+    f = sort.field
+    if cursor.key is None:
+        # The cursor is among the nulls, which come last.
+        same = Q(**{f"{f}__isnull": True, f"pk__{past}": cursor.pk})
+        return Q(**{f"{f}__isnull": False}) | same if reverse else same
+    # key beyond, or the same key and the pk beyond: written so an index on the key can
+    # bound the scan (key <= k AND (key < k OR pk < p)).
+    condition = Q(**{f"{f}__{reach}": cursor.key}) & (
+        Q(**{f"{f}__{past}": cursor.key}) | Q(**{f"pk__{past}": cursor.pk})
+    )
+    if sort.nullable and not reverse:
+        condition |= Q(**{f"{f}__isnull": True})
+    return condition
+
+
+@dataclass
+class Page:
+    rows: list[ProfessionalDifference]
+    has_previous: bool
+    has_next: bool
+    first_page: bool
+
+
+def keyset_page(
+    queryset: QuerySet[ProfessionalDifference],
+    sort: SortKey,
+    *,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """One page of ``queryset`` after (or before) a cursor: size + 1 rows are read to know
+    whether there is a next page; nothing is counted and nothing is skipped over."""
+    if before is not None:
+        rows = list(
+            queryset.filter(_beyond(sort, before, reverse=True)).order_by(
+                *_ordering(sort, reverse=True)
+            )[: size + 1]
+        )
+        if len(rows) >= size:
+            first_page = len(rows) == size  # nothing before these: they are the first page
+            rows = rows[:size]
+            rows.reverse()
+            return Page(rows, has_previous=not first_page, has_next=True, first_page=first_page)
+        # Fewer than a page before the cursor (cases were taken out of the list meanwhile):
+        # show the first page as it is now.
+        after = None
+    if after is not None:
+        queryset = queryset.filter(_beyond(sort, after, reverse=False))
+    rows = list(queryset.order_by(*_ordering(sort, reverse=False))[: size + 1])
+    has_next = len(rows) > size
+    return Page(
+        rows[:size], has_previous=after is not None, has_next=has_next, first_page=after is None
+    )
+
+
+def cursor_of(case: ProfessionalDifference, sort: SortKey) -> Cursor:
+    return Cursor(getattr(case, sort.field), case.pk)
+
+
+# -- the view ---------------------------------------------------------------------------------
+
+
+def _partnership_ids(user: Any) -> list[int]:
+    held = roles_held(user)
+    return sorted(set(held.by_partnership) | set(held.agency_partnership.values()))
+
+
+def _link(params: QueryDict, **changes: str) -> str:
+    query = params.copy()
+    for name in ("after", "before", "start"):
+        query.pop(name, None)
+    for name, value in changes.items():
+        query[name] = value
+    return f"?{query.urlencode()}"
+
+
+def _positive_int(text: str | None) -> int | None:
+    if text and text.isdigit() and len(text) < 10 and int(text) > 0:
+        return int(text)
+    return None
+
+
+def _selects(form: CaseFilterForm) -> list[tuple[Any, list[tuple[Any, str]]]]:
+    """Each drop-down with its options, read once (a comprehension, not ``list()``, which
+    would ask a model choice iterator for its length: a COUNT query)."""
+    selects = []
+    for name in ("status", "stage", "agency", "category", "sort"):
+        field: Any = form.fields[name]
+        selects.append((form[name], [choice for choice in field.choices]))
+    return selects
+
+
+@login_required
+@require_safe
+def case_list(request: HttpRequest) -> HttpResponse:
+    """The cases this person may see, with filters, search, sorting and keyset paging."""
+    user: Any = request.user
+    form = CaseFilterForm(request.GET or None, partnership_ids=_partnership_ids(user))
+    if form.is_bound:
+        form.is_valid()
+    filters = form.filters()
+    sort_name = filters.get("sort") or SORT_NEWEST
+    sort = SORTS[sort_name]
+
+    after = before = None
+    cursor_problem = False
+    for name in ("after", "before"):
+        text = request.GET.get(name)
+        if text is None:
+            continue
+        try:
+            cursor = cursor_decode(text, sort)
+        except ValueError:
+            cursor_problem = True
+            continue
+        if name == "after":
+            after = cursor
+        else:
+            before = cursor
+    if after is not None and before is not None:
+        after = before = None
+        cursor_problem = True
+    if cursor_problem:
+        form.add_error(None, BAD_CURSOR)
+
+    queryset = differences_filtered(differences_visible_to(user), user, filters)
+    if sort_name == SORT_DUE:
+        queryset = differences_with_due_at(queryset)
+    page = keyset_page(
+        differences_with_list_facts(queryset),
+        sort,
+        after=after,
+        before=before,
+        size=PAGE_SIZE,
+    )
+    # Where the page starts, for "Showing 51 to 100": carried in the links, never counted.
+    start = 1 if page.first_page else _positive_int(request.GET.get("start"))
+    if start is not None and before is not None and not page.first_page:
+        start = max(1, start - PAGE_SIZE)
+    params = request.GET
+    next_url = previous_url = ""
+    if page.rows and page.has_next:
+        changes = {"after": cursor_of(page.rows[-1], sort).encode()}
+        if start is not None:
+            changes["start"] = str(start + len(page.rows))
+        next_url = _link(params, **changes)
+    if page.rows and page.has_previous:
+        changes = {"before": cursor_of(page.rows[0], sort).encode()}
+        if start is not None:
+            changes["start"] = str(start)
+        previous_url = _link(params, **changes)
+
+    showing_to = start + len(page.rows) - 1 if start is not None else None
+    context = {
+        "form": form,
+        "selects": _selects(form),
+        "rows": case_rows(page.rows),
+        "showing_from": start,
+        "showing_to": showing_to,
+        "shown": len(page.rows),
+        # Known without counting only on the last page.
+        "total": showing_to if not page.has_next else None,
+        "next_url": next_url,
+        "previous_url": previous_url,
+        "is_filtered": form.is_filtered(),
+        "clear_url": request.path,
+    }
+    return render(request, "escalations/case_list.html", context)
+
+
+urlpatterns: list[URLPattern] = [path("cases/", case_list, name="case_list")]
