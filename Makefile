@@ -24,7 +24,7 @@ BROWSER_TEST_PREREQS ?=
 RUN_HOST := 127.0.0.1
 RUN_PORT := 8000
 
-.PHONY: help bootstrap assets run test lint checks bench clean
+.PHONY: help bootstrap assets run test lint checks bench screenshots clean
 
 help:
 	@echo "make run     migrate, seed demo data, start a Celery worker (+ beat) and serve"
@@ -33,6 +33,7 @@ help:
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make checks  makemigrations --check, manage.py check, check --deploy"
 	@echo "make bench   benchmarks on PostgreSQL (BENCH_DATABASE_URL)"
+	@echo "make screenshots  refresh docs/screenshots/ from the browser tests"
 	@echo "make clean   remove .venv, .tools and var/ (the local database too)"
 
 $(UV_STAMP):
@@ -145,6 +146,10 @@ checks: bootstrap
 	env -u DJANGO_DEBUG SECRET_KEY="$$secret" ALLOWED_HOSTS=example.org \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
+# Screenshots of the main pages, taken by the browser tests, into docs/screenshots/.
+screenshots: bootstrap assets
+	@SCREENSHOTS=1 $(BIN)/pytest -q tests/browser
+
 # Benchmarks on PostgreSQL (spec §7's targets). The data is made once in the `bench` database
 # (BENCH_DATABASE_URL to use another) and reused; each run prints its timings.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench
@@ -153,6 +158,7 @@ bench: bootstrap
 	psql "$$server/postgres" -qtAc "SELECT 1 FROM pg_database WHERE datname = '$$name'" | grep -q 1 \
 	  || psql "$$server/postgres" -qc "CREATE DATABASE \"$$name\""
 	export DATABASE_URL="$(BENCH_DATABASE_URL)" SECRET_KEY=bench-only-not-secret
+	export CELERY_BROKER_URL="$${BENCH_BROKER_URL:-redis://127.0.0.1:6379/15}"
 	$(PY) manage.py migrate --noinput -v0
 	echo "==> deadline scan: 100,000 open cases, 10,000 due (target ≤ 2 s)"
 	$(PY) -m bench.deadline_scan

@@ -133,8 +133,9 @@ def reset(partnership: Partnership) -> None:
         StageEntry.objects.filter(pk__in=due_ids).update(
             due_at=now - timedelta(minutes=1), next_check_at=now - timedelta(minutes=1)
         )
+    # A live database has planner statistics (autovacuum); a freshly loaded one has none yet.
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE escalations_stageentry")
+        cursor.execute("ANALYZE")
 
 
 def main() -> int:

@@ -14,13 +14,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import connection, models, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -220,6 +221,26 @@ def _clock_entry(difference: ProfessionalDifference, actor: Any, what: str, text
 # -- who is told ----------------------------------------------------------------------------
 
 
+class CaseFacts(NamedTuple):
+    """What the scan needs to know of a case (plain values: the scan handles thousands)."""
+
+    pk: int
+    partnership_id: int
+    raised_by_id: int
+    reference: str
+    partnership_name: str
+
+    @classmethod
+    def of(cls, difference: ProfessionalDifference) -> CaseFacts:
+        return cls(
+            difference.pk,
+            difference.partnership_id,
+            difference.raised_by_id,
+            difference.reference or "",
+            difference.partnership.name,
+        )
+
+
 @dataclass
 class _Directory:
     """Who holds which role, for a batch of cases, read in a handful of queries."""
@@ -230,7 +251,7 @@ class _Directory:
     active_raisers: set[int]
 
     @classmethod
-    def for_cases(cls, cases: Sequence[ProfessionalDifference]) -> _Directory:
+    def for_cases(cls, cases: Sequence[CaseFacts]) -> _Directory:
         ids = [case.pk for case in cases]
         parties: dict[int, set[int]] = defaultdict(set)
         for case_id, agency_id in Party.objects.filter(difference_id__in=ids).values_list(
@@ -260,17 +281,17 @@ class _Directory:
             active_raisers=active_raisers,
         )
 
-    def in_agencies(self, case: ProfessionalDifference, roles: Iterable[str]) -> set[int]:
+    def in_agencies(self, case: CaseFacts, roles: Iterable[str]) -> set[int]:
         people: set[int] = set()
         for agency_id in self.parties.get(case.pk, ()):
             for role in roles:
                 people |= self.agency_roles.get((agency_id, role), set())
         return people
 
-    def in_partnership(self, case: ProfessionalDifference, role: str) -> set[int]:
+    def in_partnership(self, case: CaseFacts, role: str) -> set[int]:
         return set(self.partnership_roles.get((case.partnership_id, role), set()))
 
-    def stage_owners(self, case: ProfessionalDifference, stage: str) -> set[int]:
+    def stage_owners(self, case: CaseFacts, stage: str) -> set[int]:
         """The people who own ``stage`` of the case (told of its reminders and breaches)."""
         if stage in (Status.CLARIFICATION, Status.STAGE_1):
             return {case.raised_by_id} & self.active_raisers
@@ -278,7 +299,7 @@ class _Directory:
             return self.in_partnership(case, PartnershipRole.FINAL_REFERRAL_MEMBER)
         return self.in_agencies(case, STAGE_OWNER_ROLES.get(stage, ()))
 
-    def tier_above(self, case: ProfessionalDifference, stage: str) -> set[int]:
+    def tier_above(self, case: CaseFacts, stage: str) -> set[int]:
         """The tier above the stage's owners in each party agency (told of a breach)."""
         people = self.in_agencies(case, TIER_ABOVE_ROLES.get(stage, ()))
         if stage in (Status.STAGE_4, Status.FINAL_REFERRAL):
@@ -288,12 +309,14 @@ class _Directory:
 
 def stage_owners(difference: ProfessionalDifference, stage: str) -> set[int]:
     """Ids of the people who own ``stage`` of one case."""
-    return _Directory.for_cases([difference]).stage_owners(difference, stage)
+    facts = CaseFacts.of(difference)
+    return _Directory.for_cases([facts]).stage_owners(facts, stage)
 
 
 def tier_above(difference: ProfessionalDifference, stage: str) -> set[int]:
     """Ids of the tier above ``stage``'s owners for one case."""
-    return _Directory.for_cases([difference]).tier_above(difference, stage)
+    facts = CaseFacts.of(difference)
+    return _Directory.for_cases([facts]).tier_above(facts, stage)
 
 
 # -- notices --------------------------------------------------------------------------------
@@ -311,13 +334,11 @@ SUBJECTS = {
 }
 
 
-def _subject(
-    kind: str, difference: ProfessionalDifference, stage: str, due: datetime | None
-) -> str:
+def _subject(kind: str, case: CaseFacts, stage: str, due: datetime | None) -> str:
     due_text = f"{timezone.localtime(due):%A %-d %B, %H:%M}" if due is not None else ""
     return SUBJECTS[NotificationKind(kind)].format(
-        partnership=difference.partnership.name,
-        reference=difference.reference or "",
+        partnership=case.partnership_name,
+        reference=case.reference,
         stage=Status(stage).label,
         due_text=due_text,
     )[:250]
@@ -329,7 +350,7 @@ NOTICE_FIELDS = ("recipient_id", "difference_id", "kind", "subject", "stage", "d
 def _notices(
     *,
     recipients: Iterable[int],
-    difference: ProfessionalDifference,
+    difference: CaseFacts,
     kind: str,
     stage: str,
     due: datetime | None = None,
@@ -373,7 +394,7 @@ def _queue_delivery() -> None:
     try:
         from escalations.tasks import deliver_outbox
 
-        deliver_outbox.delay()
+        deliver_outbox.apply_async(retry=False)
     except Exception:
         logger.warning("could not queue outbox delivery; the periodic task will send it")
 
@@ -383,10 +404,11 @@ def notify_reached_stage(difference: ProfessionalDifference) -> None:
     (inside the transition's transaction)."""
     if difference.status != difference.partnership.notification_stage:
         return
-    directory = _Directory.for_cases([difference])
+    facts = CaseFacts.of(difference)
+    directory = _Directory.for_cases([facts])
     notices = _notices(
-        recipients=directory.in_partnership(difference, PartnershipRole.BUSINESS_MANAGER),
-        difference=difference,
+        recipients=directory.in_partnership(facts, PartnershipRole.BUSINESS_MANAGER),
+        difference=facts,
         kind=NotificationKind.REACHED_STAGE,
         stage=difference.status,
     )
@@ -419,23 +441,53 @@ def deadlines_scan(*, now: datetime | None = None, batch_size: int = 1000) -> Sc
             due = StageEntry.objects.filter(next_check_at__lte=now).order_by("next_check_at")
             if connection.features.has_select_for_update_skip_locked:
                 due = due.select_for_update(skip_locked=True, of=("self",))
-            batch = list(due.select_related("difference__partnership")[:batch_size])
+            batch = [_DueEntry(*row) for row in due.values_list(*_DueEntry._fields)[:batch_size]]
             if batch:
                 _check_batch(batch, now, result)
-                transaction.on_commit(_queue_delivery)
         result.batches += 1
         if len(batch) < batch_size:
-            return result
+            break
+    if result.reminders or result.breaches:
+        # Every batch has committed: one delivery task for all of them (at once outside a
+        # transaction; after the caller's commit inside one).
+        transaction.on_commit(_queue_delivery)
+    return result
 
 
-def _check_batch(batch: list[StageEntry], now: datetime, result: ScanResult) -> None:
-    directory = _Directory.for_cases([entry.difference for entry in batch])
+class _DueEntry(NamedTuple):
+    """A stage entry the scan met, with its case (plain values: no model instances)."""
+
+    pk: int
+    stage: str
+    due_at: datetime
+    remind_at: datetime | None
+    reminded_at: datetime | None
+    breached_at: datetime | None
+    difference_id: int
+    difference__partnership_id: int
+    difference__raised_by_id: int
+    difference__reference: str | None
+    difference__partnership__name: str
+
+
+def _check_batch(batch: list[_DueEntry], now: datetime, result: ScanResult) -> None:
+    cases = {
+        entry.difference_id: CaseFacts(
+            entry.difference_id,
+            entry.difference__partnership_id,
+            entry.difference__raised_by_id,
+            entry.difference__reference or "",
+            entry.difference__partnership__name,
+        )
+        for entry in batch
+    }
+    directory = _Directory.for_cases(list(cases.values()))
     events: list[tuple[Any, ...]] = []
     notices: list[tuple[Any, ...]] = []
     reminded: list[int] = []
     breached: list[int] = []
     for entry in batch:
-        case = entry.difference
+        case = cases[entry.difference_id]
         if entry.reminded_at is None and entry.remind_at is not None and entry.remind_at <= now:
             reminded.append(entry.pk)
             # A reminder the scan only meets after the deadline is not sent: the breach is.
@@ -467,9 +519,9 @@ def _check_batch(batch: list[StageEntry], now: datetime, result: ScanResult) -> 
     _insert(Notification, NOTICE_FIELDS, notices)
     # After a breach nothing more is due; after a reminder, the deadline is (see
     # StageEntry.schedule_next_check).
-    entries = StageEntry.objects.filter(pk__in=breached)
-    entries.filter(reminded_at__isnull=True).update(reminded_at=now)
-    entries.update(breached_at=now, next_check_at=None)
+    StageEntry.objects.filter(pk__in=breached).update(
+        breached_at=now, next_check_at=None, reminded_at=Coalesce("reminded_at", Value(now))
+    )
     StageEntry.objects.filter(pk__in=set(reminded) - set(breached)).update(
         reminded_at=now, next_check_at=F("due_at")
     )

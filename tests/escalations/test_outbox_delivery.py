@@ -139,7 +139,7 @@ def test_when_the_broker_is_down_at_commit_the_notice_waits_in_the_outbox(
     def broker_down(*args: object, **kwargs: object) -> None:
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.deliver_outbox, "delay", broker_down)
+    monkeypatch.setattr(tasks.deliver_outbox, "apply_async", broker_down)
     case = difference_at(world, Status.STAGE_2)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.difference_escalate(
