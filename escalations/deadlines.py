@@ -30,6 +30,7 @@ from agencies.selectors import roles_held
 from escalations import errors
 from escalations.clocks import partnership_calendar, stage_due_at
 from escalations.errors import DifferenceRefused
+from escalations.locking import difference_lock
 from escalations.models import (
     ClockEvent,
     ClockEventKind,
@@ -115,15 +116,7 @@ def may_manage_clock(difference: ProfessionalDifference, user: Any) -> bool:
 def _running_entry(
     difference_id: int, actor: Any, expected_state: tuple[str, str] | None = None
 ) -> tuple[ProfessionalDifference, StageEntry]:
-    difference = (
-        ProfessionalDifference.objects.select_for_update()
-        .select_related("partnership")
-        .get(pk=difference_id)
-    )
-    if expected_state is not None and expected_state != (difference.status, difference.stage):
-        raise DifferenceRefused(
-            errors.MOVED_ON.format(status=Status(difference.status).label.lower())
-        )
+    difference = difference_lock(difference_id, expected_state)
     entry = (
         StageEntry.objects.select_for_update()
         .filter(difference=difference, left_at__isnull=True)

@@ -23,6 +23,7 @@ from agencies.services import agency_role_group, partnership_role_group
 from escalations import errors
 from escalations.deadlines import notify_reached_stage, stage_clock_restart
 from escalations.errors import DifferenceRefused
+from escalations.locking import ExpectedState, difference_lock
 from escalations.models import (
     Action,
     Child,
@@ -192,25 +193,6 @@ def difference_raise(
 # -- the transition core ---------------------------------------------------------------------
 
 
-# (status, stage) of the case as the person saw it when they filled in the form.
-ExpectedState = tuple[str, str] | None
-
-
-def _lock(difference_id: int, expected_state: ExpectedState = None) -> ProfessionalDifference:
-    """The case, locked for this transaction. With ``expected_state``, refuse if the case has
-    moved on since the person saw it (another person acted first)."""
-    difference = (
-        ProfessionalDifference.objects.select_for_update()
-        .select_related("partnership")
-        .get(pk=difference_id)
-    )
-    if expected_state is not None and expected_state != (difference.status, difference.stage):
-        raise DifferenceRefused(
-            errors.MOVED_ON.format(status=Status(difference.status).label.lower())
-        )
-    return difference
-
-
 def _transition(
     *,
     difference: ProfessionalDifference,
@@ -270,7 +252,7 @@ def _run(
     if reason_required and not reason.strip():
         raise DifferenceRefused(errors.REASON_REQUIRED, field="reason")
     with transaction.atomic():
-        difference = _lock(difference_id, expected_state)
+        difference = difference_lock(difference_id, expected_state)
         return _transition(
             difference=difference,
             actor=actor,
@@ -419,7 +401,7 @@ def difference_escalate(
     if not reason.strip():
         raise DifferenceRefused(errors.REASON_REQUIRED, field="reason")
     with transaction.atomic():
-        difference = _lock(difference_id, expected_state)
+        difference = difference_lock(difference_id, expected_state)
         if difference.status not in (*NEXT_STAGE, Status.PARTIALLY_RESOLVED) or (
             difference.stage not in NEXT_STAGE
         ):
@@ -472,7 +454,7 @@ def difference_record_outcome(
         if not item.description.strip() or not item.owner.strip():
             raise DifferenceRefused("Each action needs a description and an owner.")
     with transaction.atomic():
-        difference = _lock(difference_id, expected_state)
+        difference = difference_lock(difference_id, expected_state)
         difference = _transition(
             difference=difference,
             actor=actor,
@@ -553,7 +535,7 @@ def difference_close(
         case.protocol_amendment_note = protocol_amendment_note.strip()
 
     with transaction.atomic():
-        difference = _lock(difference_id, expected_state)
+        difference = difference_lock(difference_id, expected_state)
         return _transition(
             difference=difference,
             actor=actor,
