@@ -60,7 +60,11 @@ def govuk_field(field: BoundField, heading: bool = False, size: str = "m", **opt
         "select": "govuk-select",
     }.get(field.widget_type, "govuk-input")
     error_class = f" {base_class}--error" if field.errors else ""
-    widget_attrs["class"] = f"{base_class}{error_class} {classes}".strip()
+    # Keep the classes the form gave the widget (e.g. govuk-input--width-5 for a time).
+    own_classes = field.field.widget.attrs.get("class", "")
+    widget_attrs["class"] = " ".join(
+        part for part in (f"{base_class}{error_class}", own_classes, classes) if part
+    )
     # No HTML maxlength: browsers silently cut the text off; the form's own check says why.
     field.field.widget.attrs.pop("maxlength", None)
     rendered_widget = ""
