@@ -20,6 +20,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     UV_LINK_MODE=copy \
     PATH=/opt/venv/bin:$PATH
 
+# WeasyPrint (the Appendix 2 PDF) needs Pango and HarfBuzz's subsetter; fonts-liberation2
+# gives Liberation Sans, which stands in for Arial.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 \
+    && rm -rf /var/lib/apt/lists/*
+
 # The same uv as the Makefile's bootstrap.
 RUN pip install --no-cache-dir uv==0.9.30
 

@@ -24,7 +24,7 @@ BROWSER_TEST_PREREQS ?=
 RUN_HOST := 127.0.0.1
 RUN_PORT := 8000
 
-.PHONY: help bootstrap assets run test lint checks bench screenshots clean
+.PHONY: help bootstrap system-packages assets run test lint checks bench screenshots clean
 
 help:
 	@echo "make run     migrate, seed demo data, start a Celery worker (+ beat) and serve"
@@ -56,7 +56,26 @@ assets: node_modules/.package-lock.json
 bootstrap: $(UV_STAMP)
 	@$(UV) sync --frozen --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')"
 
-run: bootstrap assets
+# Debian packages WeasyPrint needs for the PDFs (Pango, HarfBuzz's subsetter, Liberation Sans
+# for Arial): installed with apt when missing and we are root, else a warning says what to
+# install.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2
+system-packages:
+	@missing=""
+	for package in $(SYSTEM_PACKAGES); do
+	  dpkg -s "$$package" >/dev/null 2>&1 || missing="$$missing $$package"
+	done
+	[ -z "$$missing" ] && exit 0
+	if [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+	  echo "==> apt-get install$$missing"
+	  export DEBIAN_FRONTEND=noninteractive
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null
+	else
+	  echo "WARNING: the PDFs need these system packages, which are missing:$$missing" >&2
+	  echo "         install them as root: apt-get install$$missing" >&2
+	fi
+
+run: bootstrap system-packages assets
 	@mkdir -p var/log var/celery-broker var/celery-control
 	export DJANGO_DEBUG=true
 	$(PY) manage.py migrate --noinput
@@ -121,7 +140,7 @@ run: bootstrap assets
 	wait "$$server" || status=$$?
 	exit "$$status"
 
-test: bootstrap assets $(BROWSER_TEST_PREREQS)
+test: bootstrap system-packages assets $(BROWSER_TEST_PREREQS)
 	@$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: bootstrap
@@ -153,7 +172,7 @@ screenshots: bootstrap assets
 # Benchmarks on PostgreSQL (spec §7's targets). The data is made once in the `bench` database
 # (BENCH_DATABASE_URL to use another) and reused; each run prints its timings.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench
-bench: bootstrap
+bench: bootstrap system-packages
 	@url="$(BENCH_DATABASE_URL)"; server="$${url%/*}"; name="$${url##*/}"
 	psql "$$server/postgres" -qtAc "SELECT 1 FROM pg_database WHERE datname = '$$name'" | grep -q 1 \
 	  || psql "$$server/postgres" -qc "CREATE DATABASE \"$$name\""
@@ -162,6 +181,9 @@ bench: bootstrap
 	$(PY) manage.py migrate --noinput -v0
 	echo "==> deadline scan: 100,000 open cases, 10,000 due (target ≤ 2 s)"
 	$(PY) -m bench.deadline_scan
+	$(PY) -m bench.report
+	echo "==> Appendix 2 PDF: a 20-entry record 50 times (target p95 < 250 ms), a 200-entry one"
+	$(PY) -m bench.record_pdf
 
 clean:
 	rm -rf .venv $(TOOLS) var node_modules ui/static/build

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "agencies",
     "escalations",
     "records",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -17,7 +17,9 @@ urlpatterns = [
     ),
     path("sign-out/", auth_views.LogoutView.as_view(), name="sign_out"),
     path("admin/", admin.site.urls),
+    path("reports/", include("reports.urls")),
     path("", include("escalations.urls")),
+    path("", include("records.urls")),
 ]
 
 handler404 = "ui.views.page_not_found"
