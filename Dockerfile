@@ -43,6 +43,7 @@ COPY config ./config
 COPY agencies ./agencies
 COPY escalations ./escalations
 COPY records ./records
+COPY reports ./reports
 COPY templates ./templates
 COPY ui ./ui
 COPY --from=assets /build/ui/static/build ./ui/static/build
