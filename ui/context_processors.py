@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from agencies.models import Partnership
+from agencies.models import Partnership, PartnershipRole
 from agencies.selectors import roles_held
 
 SERVICE_NAME = "Resolving professional differences"
@@ -16,11 +16,20 @@ def service(request: HttpRequest) -> dict[str, Any]:
     """The partnership shown in the header (the person's own, or the first one)."""
     partnership_name = "Safeguarding Children Partnership"
     user: Any = request.user
+    reads_reports = False
     if user.is_authenticated:
         held = roles_held(user)
+        reads_reports = any(
+            roles & {PartnershipRole.BUSINESS_MANAGER, PartnershipRole.ADMINISTRATOR}
+            for roles in held.by_partnership.values()
+        )
         ids = set(held.by_partnership) | set(held.agency_partnership.values())
         if ids:
             found = Partnership.objects.filter(pk__in=ids).order_by("name").first()
             if found is not None:
                 partnership_name = found.name
-    return {"service_name": SERVICE_NAME, "partnership_name": partnership_name}
+    return {
+        "service_name": SERVICE_NAME,
+        "partnership_name": partnership_name,
+        "reads_reports": reads_reports,
+    }
