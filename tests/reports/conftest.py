@@ -33,11 +33,6 @@ from escalations.states import Context, Status
 from reports.models import LearningTheme
 from reports.periods import Period
 from reports.services import difference_tag_learning_themes
-from tests.browser.conftest import (  # noqa: F401  (the browser fixtures, for test_browser)
-    chromium,
-    page,
-    page_without_js,
-)
 from tests.conftest import World
 from tests.factories.differences import DifferenceFactory
 
