@@ -238,8 +238,8 @@ def time_limit(seconds: float) -> Iterator[None]:
     """Raise ``RenderTimeout`` in this thread if the block runs longer than ``seconds``.
 
     The timer and the block's exit share a lock: once the block has left, the timer can no
-    longer fire into the thread, and an exception the timer set just before is cleared (the
-    work finished, so its result stands).
+    longer fire into the thread. If the timer fired, the block ends in ``RenderTimeout`` even
+    when the work finished regardless (an exception set but not delivered is cleared first).
     """
     thread_id = threading.get_ident()
     lock = threading.Lock()
@@ -260,9 +260,14 @@ def time_limit(seconds: float) -> Iterator[None]:
         timer.cancel()
         with lock:
             state["active"] = False
-            if state["fired"]:
+            fired = state["fired"]
+            if fired:
                 # Clear an exception set but not yet delivered (no-op if it was delivered).
                 _raise_in_thread(thread_id, None)
+        if fired:
+            # Past its limit, the work's result is discarded even if it got to finish: an
+            # exception delivered inside a C callback (cffi) can be swallowed by the library.
+            raise RenderTimeout
 
 
 # -- rendering ------------------------------------------------------------------------------
