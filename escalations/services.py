@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import has_transition_perm
 
-from agencies.models import Agency, AgencyRole, Category, PartnershipRole
+from agencies.models import Agency, AgencyRole, AgencyRoleGroup, Category, PartnershipRole
 from agencies.selectors import roles_held
 from agencies.services import agency_role_group, partnership_role_group
 from escalations import errors
@@ -281,9 +281,21 @@ def _visibility(difference: ProfessionalDifference) -> _Grants:
         roles.append(AgencyRole.SENIOR_MANAGER)
     if rank >= STAGE_RANK[Status.STAGE_4]:
         roles.append(AgencyRole.DIRECTOR)
-    for agency in Agency.objects.filter(pk__in=difference.party_agency_ids()):
+    # One query for the role groups of every party agency; a group missing for an agency
+    # made outside the services is made here rather than silently granting nothing.
+    found = {
+        (agency_id, role): group_id
+        for agency_id, role, group_id in AgencyRoleGroup.objects.filter(
+            agency_id__in=difference.party_agency_ids(), role__in=roles
+        ).values_list("agency_id", "role", "group_id")
+    }
+    for agency_id in difference.party_agency_ids():
         for role in roles:
-            grants.groups.add(agency_role_group(agency=agency, role=role).pk)
+            group_id = found.get((agency_id, role))
+            if group_id is None:
+                agency = Agency.objects.get(pk=agency_id)
+                group_id = agency_role_group(agency=agency, role=role).pk
+            grants.groups.add(group_id)
     grants.groups.add(
         partnership_role_group(
             partnership=difference.partnership, role=PartnershipRole.BUSINESS_MANAGER
