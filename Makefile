@@ -17,6 +17,9 @@ PY := $(BIN)/python
 
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-x -k visibility"`.
 PYTEST_ARGS ?=
+# pytest-xdist processes (one per core by default; PYTEST_WORKERS=0 runs in one process).
+# Tests that share a Redis database are grouped onto one process (xdist_group "redis").
+PYTEST_WORKERS ?= auto
 # Hook for the browser-test prerequisites (Chromium, npm assets) a later issue adds:
 # targets listed here run before the test suite. Empty for now.
 BROWSER_TEST_PREREQS ?=
@@ -141,7 +144,7 @@ run: bootstrap system-packages assets
 	exit "$$status"
 
 test: bootstrap system-packages assets $(BROWSER_TEST_PREREQS)
-	@$(BIN)/pytest $(PYTEST_ARGS)
+	@$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: bootstrap
 	@status=0

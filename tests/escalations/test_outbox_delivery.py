@@ -81,6 +81,7 @@ def _send_delivery_task(redis_url: str) -> None:
     sender.close()
 
 
+@pytest.mark.xdist_group("redis")
 def test_a_worker_killed_mid_delivery_loses_no_email_and_sends_none_twice(
     postgres_transactional: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
