@@ -103,12 +103,12 @@ def test_a_worker_killed_mid_delivery_loses_no_email_and_sends_none_twice(
     try:
         _send_delivery_task(redis_url)
         deadline = time.monotonic() + 60
-        while len(list(mail_dir.iterdir())) < 5:
+        while len(list(mail_dir.glob("*.eml"))) < 5:
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.05)
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
-        sent_before_restart = len(list(mail_dir.iterdir()))
+        sent_before_restart = len(list(mail_dir.glob("*.eml")))
         assert 5 <= sent_before_restart < total
 
         worker = _start_worker(redis_url, mail_dir, log)
@@ -121,7 +121,7 @@ def test_a_worker_killed_mid_delivery_loses_no_email_and_sends_none_twice(
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(timeout=10)
-    keys = Counter(path.read_text() for path in mail_dir.iterdir())
+    keys = Counter(path.read_text() for path in mail_dir.glob("*.eml"))
     assert len(keys) == total
     assert max(keys.values()) == 1
 

@@ -1,5 +1,9 @@
 """An e-mail backend that takes its time, like a slow SMTP server, then writes each message
-to its own file, so a test can kill the worker mid-delivery and count what was sent."""
+to its own file, so a test can kill the worker mid-delivery and count what was sent.
+
+A message counts as sent only once it is whole, as with SMTP (a message cut off before the
+final "." is not delivered): each is written to a temporary name and renamed into place.
+"""
 
 from __future__ import annotations
 
@@ -18,5 +22,8 @@ class SlowFileBackend(BaseEmailBackend):
         for message in email_messages:
             time.sleep(0.15)
             key = f"{','.join(message.to)}|{message.subject}"
-            (folder / f"{uuid.uuid4().hex}.eml").write_text(key)
+            name = uuid.uuid4().hex
+            partial = folder / f"{name}.partial"
+            partial.write_text(key)
+            partial.rename(folder / f"{name}.eml")
         return len(email_messages)
