@@ -53,6 +53,8 @@ def _partnership_and_form(request: HttpRequest) -> tuple[Partnership, PeriodForm
         if not matches:
             raise Http404("No such page.")
         partnership = matches[0]
+    # The access audit records which partnership's report this was (records.access_log).
+    setattr(request, "access_partnership_id", partnership.pk)
     bound = any(key in request.GET for key in FORM_KEYS)
     form = PeriodForm(
         request.GET if bound else None,
