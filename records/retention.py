@@ -250,7 +250,9 @@ def difference_anonymise(
     )
     Action.objects.filter(difference=difference).update(description="", owner="")
     StageEntry.objects.filter(difference=difference).update(pause_reason="", shortened_reason="")
-    Notification.objects.filter(difference=difference).update(body="", email_last_error="")
+    Notification.objects.filter(difference=difference).update(
+        subject=f"Notice about {difference.reference}", body="", email_last_error=""
+    )
     AuditEvent.objects.filter(difference=difference).update(detail="")
     entries = _blank_chronology(difference)
 
