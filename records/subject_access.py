@@ -5,7 +5,9 @@ administers. "The same child" across cases is the same name (ignoring case) and 
 of birth, as on the child's chronology page; without a date of birth only the one record
 chosen is the child. Other children on a shared case are redacted: the export says another
 child is on the case and withholds their name, date of birth, address, school and lead
-professional, and their full and given names are replaced in free text by "[another child]".
+professional, and their full and given names are replaced in the free text of every exported case by
+"[another child]". Free text may still mention other people in words no rule can find: the
+export is for the data protection officer to review before release (ADR 0006).
 """
 
 from __future__ import annotations
@@ -136,11 +138,12 @@ def _entry_data(entry: Entry, redact: Redactor) -> dict[str, Any]:
     }
 
 
-def _case_data(case: ProfessionalDifference, subject_ids: set[int]) -> dict[str, Any]:
+def _case_data(
+    case: ProfessionalDifference, subject_ids: set[int], redact: Redactor
+) -> dict[str, Any]:
     children = list(case.children.all())
     subject = [c for c in children if c.pk in subject_ids]
     others = [c for c in children if c.pk not in subject_ids]
-    redact = Redactor.for_children(others, {" ".join(c.name.lower().split()) for c in subject})
     outcome = getattr(case, "report_outcome", None)
     return {
         "reference": case.reference,
@@ -233,6 +236,11 @@ def subject_access_export(child: Child, *, generated_by: str, generated_at: date
         )
         .order_by("raised_at", "pk")
     )
+    cases = list(cases)
+    # Any other child on any of these cases is redacted from every case's free text (a
+    # sibling is often named on a case they are not a child of).
+    others = [c for case in cases for c in case.children.all() if c.pk not in subject_ids]
+    redact = Redactor.for_children(others, {" ".join(c.name.lower().split()) for c in records})
     return {
         "subject_access_export": {
             "child": {"name": child.name, "date_of_birth": _iso(child.date_of_birth)},
@@ -241,5 +249,5 @@ def subject_access_export(child: Child, *, generated_by: str, generated_at: date
             "generated_by": generated_by,
             "marking": "OFFICIAL-SENSITIVE",
         },
-        "cases": [_case_data(case, subject_ids) for case in cases],
+        "cases": [_case_data(case, subject_ids, redact) for case in cases],
     }
