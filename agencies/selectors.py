@@ -117,7 +117,5 @@ def partnerships_administered_by(user: User | AnonymousUser) -> list[int]:
 
     held = roles_held(user)
     return sorted(
-        pk
-        for pk, roles in held.by_partnership.items()
-        if PartnershipRole.ADMINISTRATOR in roles
+        pk for pk, roles in held.by_partnership.items() if PartnershipRole.ADMINISTRATOR in roles
     )

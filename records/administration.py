@@ -74,7 +74,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
     partnership = partnerships[0]
     rows: list[AccessEvent] = []
     older_query = ""
-    valid = form.is_bound and form.is_valid() or not form.is_bound
+    valid = (form.is_bound and form.is_valid()) or not form.is_bound
     if valid:
         data = form.cleaned_data if form.is_bound else {}
         chosen = data.get("partnership")
@@ -217,7 +217,10 @@ def subject_access_search(request: HttpRequest) -> HttpResponse:
     partnerships = _administered(request)
     if len(partnerships) == 1:
         setattr(request, PARTNERSHIP_ATTRIBUTE, partnerships[0].pk)
-    searched = any(key in request.GET for key in ("name", "date_of_birth_day", "date_of_birth_month", "date_of_birth_year"))
+    searched = any(
+        key in request.GET
+        for key in ("name", "date_of_birth_day", "date_of_birth_month", "date_of_birth_year")
+    )
     form = SubjectAccessSearchForm(request.GET if searched else None)
     results: list[Child] | None = None
     if form.is_bound and form.is_valid():

@@ -80,9 +80,11 @@ def retention_scan(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     marked = 0
     for partnership in Partnership.objects.all():
-        marked += _past_retention(partnership, now).filter(
-            anonymisation_due_at__isnull=True
-        ).update(anonymisation_due_at=now)
+        marked += (
+            _past_retention(partnership, now)
+            .filter(anonymisation_due_at__isnull=True)
+            .update(anonymisation_due_at=now)
+        )
     return marked
 
 
@@ -134,7 +136,9 @@ def difference_administered_get(user: Any, pk: int) -> ProfessionalDifference:
     return found
 
 
-def difference_administered_by_reference(user: Any, reference: str) -> ProfessionalDifference | None:
+def difference_administered_by_reference(
+    user: Any, reference: str
+) -> ProfessionalDifference | None:
     """The case with this reference in a partnership ``user`` administers, if any."""
     return ProfessionalDifference.objects.filter(
         reference=reference.strip().upper(),
@@ -152,9 +156,7 @@ def _locked_administered(actor: Any, difference_id: int) -> ProfessionalDifferen
         .filter(pk=difference_id)
         .first()
     )
-    if difference is None or difference.partnership_id not in partnerships_administered_by(
-        actor
-    ):
+    if difference is None or difference.partnership_id not in partnerships_administered_by(actor):
         raise DifferenceRefused("Only an administrator of the case's partnership may do this.")
     return difference
 

@@ -169,9 +169,7 @@ def _case_data(
         "other_children_note": (
             "Other children on this case are withheld (third-party data)." if others else ""
         ),
-        "agencies": [
-            {"name": p.agency.name, "raising": p.is_raising} for p in case.parties.all()
-        ],
+        "agencies": [{"name": p.agency.name, "raising": p.is_raising} for p in case.parties.all()],
         "named_professionals": [
             {"name": n.name, "role": n.role, "agency": n.agency.name}
             for n in case.named_professionals.all()
@@ -215,15 +213,15 @@ def _case_data(
     }
 
 
-def subject_access_export(child: Child, *, generated_by: str, generated_at: datetime) -> dict[str, Any]:
+def subject_access_export(
+    child: Child, *, generated_by: str, generated_at: datetime
+) -> dict[str, Any]:
     """Everything held about ``child`` (every record of the same child in the partnership),
     as plain data for the JSON and PDF exports."""
     records = records_of_same_child(child)
     subject_ids = {c.pk for c in records}
     cases = (
-        ProfessionalDifference.objects.filter(
-            Q(pk__in={c.difference_id for c in records})
-        )
+        ProfessionalDifference.objects.filter(Q(pk__in={c.difference_id for c in records}))
         .select_related("partnership", "category", "report_outcome")
         .prefetch_related(
             "children",

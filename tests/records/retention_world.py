@@ -54,7 +54,9 @@ def closed_case(world: World, *, children: tuple[ChildDetails, ...] = (CHILD, SI
         issue="Amira Khan was discharged without a plan; Zain was not seen.",
         named_professionals=[
             NamedProfessionalDetails(
-                agency=world.agency_b, name=PROFESSIONAL, role="Detective constable",
+                agency=world.agency_b,
+                name=PROFESSIONAL,
+                role="Detective constable",
                 user=world.b_named,
             )
         ],

@@ -132,9 +132,7 @@ def test_x_forwarded_for_is_ignored_without_a_trusted_proxy(rf: Any) -> None:
 
 @override_settings(ACCESS_AUDIT_TRUSTED_PROXIES=1)
 def test_behind_one_trusted_proxy_the_address_it_saw_is_recorded(rf: Any) -> None:
-    request = rf.get(
-        "/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9", REMOTE_ADDR="10.0.0.5"
-    )
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9", REMOTE_ADDR="10.0.0.5")
     assert client_address(request) == "203.0.113.9"
     forged = rf.get("/", HTTP_X_FORWARDED_FOR="not-an-address", REMOTE_ADDR="10.0.0.5")
     assert client_address(forged) == "10.0.0.5"

@@ -127,8 +127,9 @@ def _report_figures(world: World) -> dict[str, Any]:
     report.pop("generated_at")
     # Lists of free text: their number is a figure, their words are not kept.
     for key in ("actions", "amendments"):
-        report[key] = [tuple(value for value in row if not isinstance(value, str))
-                       for row in report[key]]  # fmt: skip
+        report[key] = [
+            tuple(value for value in row if not isinstance(value, str)) for row in report[key]
+        ]
     return report
 
 
@@ -138,9 +139,7 @@ def _anonymise_everywhere(world: World) -> ProfessionalDifference:
         assert name in _everything_text(case)
     now = later()
     retention.retention_scan(now=now)
-    return retention.difference_anonymise(
-        actor=world.administrator, difference_id=case.pk, now=now
-    )
+    return retention.difference_anonymise(actor=world.administrator, difference_id=case.pk, now=now)
 
 
 def test_anonymising_leaves_no_name_date_of_birth_or_free_text(world: World) -> None:
@@ -151,9 +150,7 @@ def test_anonymising_leaves_no_name_date_of_birth_or_free_text(world: World) -> 
     now = later()
     retention.retention_scan(now=now)
 
-    done = retention.difference_anonymise(
-        actor=world.administrator, difference_id=case.pk, now=now
-    )
+    done = retention.difference_anonymise(actor=world.administrator, difference_id=case.pk, now=now)
 
     stored = _everything_text(case)
     for identifying in IDENTIFYING:
@@ -162,7 +159,9 @@ def test_anonymising_leaves_no_name_date_of_birth_or_free_text(world: World) -> 
     assert set(Child.objects.filter(difference=case).values_list("date_of_birth", flat=True)) == {
         None
     }
-    assert not Entry.objects.filter(difference=case).exclude(facts="", opinion="", reason="").exists()
+    assert (
+        not Entry.objects.filter(difference=case).exclude(facts="", opinion="", reason="").exists()
+    )
     assert not NamedProfessional.objects.filter(difference=case, user__isnull=False).exists()
     assert AuditEvent.objects.filter(difference=case, action="case_anonymised").exists()
     # The rows the report counts are all still there, and it gives the same figures.

@@ -30,20 +30,28 @@ def _amira(world: World) -> Any:
 
 
 def test_the_administrator_finds_the_child_by_name_and_date_of_birth(world: World) -> None:
-    case, amira = _amira(world)
+    _, amira = _amira(world)
     client = signed_in(world.administrator)
 
     by_name = client.get(reverse("subject_access_search"), {"name": "amira"})
     by_both = client.get(
         reverse("subject_access_search"),
-        {"name": "Khan", "date_of_birth_day": "4", "date_of_birth_month": "3",
-         "date_of_birth_year": "2015"},  # fmt: skip
+        {
+            "name": "Khan",
+            "date_of_birth_day": "4",
+            "date_of_birth_month": "3",
+            "date_of_birth_year": "2015",
+        },
     )
     empty = client.get(reverse("subject_access_search"), {"name": "  "})
     bad_date = client.get(
         reverse("subject_access_search"),
-        {"name": "Khan", "date_of_birth_day": "31", "date_of_birth_month": "2",
-         "date_of_birth_year": "2015"},  # fmt: skip
+        {
+            "name": "Khan",
+            "date_of_birth_day": "31",
+            "date_of_birth_month": "2",
+            "date_of_birth_year": "2015",
+        },
     )
 
     assert [c.pk for c in by_name.context["results"]] == [amira.pk]
@@ -59,9 +67,7 @@ def test_the_json_export_holds_everything_about_the_child_and_withholds_the_sibl
     # The same child on a second case (same name and date of birth) is found too.
     second = closed_case(world, children=(CHILD,))
 
-    response = signed_in(world.administrator).get(
-        reverse("subject_access_json", args=[amira.pk])
-    )
+    response = signed_in(world.administrator).get(reverse("subject_access_json", args=[amira.pk]))
 
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
@@ -110,9 +116,7 @@ def test_a_child_without_a_date_of_birth_is_only_their_own_record(world: World) 
     first = closed_case(world, children=(undated,))
     closed_case(world, children=(undated,))
     child = first.children.get()
-    response = signed_in(world.administrator).get(
-        reverse("subject_access_json", args=[child.pk])
-    )
+    response = signed_in(world.administrator).get(reverse("subject_access_json", args=[child.pk]))
     assert [c["reference"] for c in json.loads(response.content)["cases"]] == [first.reference]
 
 
