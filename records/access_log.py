@@ -84,11 +84,16 @@ def _outcome(status: int, authenticated: bool) -> str:
     return AccessOutcome.FAILED
 
 
+BIGINT_MAX = 2**63 - 1
+
+
 def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, int):
-        return value if value >= 0 else None
-    text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 19 else None
+    """An id that fits the column, or None (a URL may carry any number of digits)."""
+    text = str(value if value is not None else "")
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        return None
+    number = int(text)
+    return number if number <= BIGINT_MAX else None
 
 
 def access_event_for(request: HttpRequest, response: HttpResponse) -> AccessEvent | None:

@@ -249,3 +249,14 @@ def test_people_who_are_not_administrators_get_404_on_the_administration_pages(
         ("subject_access_pdf", {"child_pk": child.pk}),
     ):
         assert client.get(reverse(name, kwargs=kwargs)).status_code == 404, name
+
+
+def test_a_case_number_too_big_for_the_database_is_recorded_without_it(world: World) -> None:
+    response = signed_in(world.outsider).get(f"/cases/{'9' * 30}/")
+    assert response.status_code == 404
+    event = latest()
+    assert (event.url_name, event.case_id, event.outcome) == (
+        "case_detail",
+        None,
+        AccessOutcome.DENIED,
+    )
