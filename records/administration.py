@@ -22,6 +22,7 @@ from agencies.selectors import partnerships_administered_by
 from escalations.errors import DifferenceRefused
 from escalations.models import Child, ProfessionalDifference
 from records import pdf, retention, subject_access
+from records.admin import access_events_of_partnerships
 from records.access_log import PARTNERSHIP_ATTRIBUTE
 from records.forms import (
     AccessLogFilterForm,
@@ -58,11 +59,7 @@ def _name(user: Any) -> str:
 def access_events_of_partnership(partnership_id: int) -> Any:
     """Every access entry about the partnership: its cases, its children's pages, and pages
     that named it (reports, administration)."""
-    cases = ProfessionalDifference.objects.filter(partnership_id=partnership_id).values("pk")
-    children = Child.objects.filter(difference__partnership_id=partnership_id).values("pk")
-    return AccessEvent.objects.filter(
-        Q(partnership_id=partnership_id) | Q(case_id__in=cases) | Q(child_id__in=children)
-    )
+    return AccessEvent.objects.filter(access_events_of_partnerships([partnership_id]))
 
 
 @login_required

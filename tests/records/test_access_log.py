@@ -260,3 +260,29 @@ def test_a_case_number_too_big_for_the_database_is_recorded_without_it(world: Wo
         None,
         AccessOutcome.DENIED,
     )
+
+
+def test_the_django_admin_shows_an_administrator_their_partnerships_entries_read_only(
+    world: World,
+) -> None:
+    p_case = raise_difference(world)
+    signed_in(world.raiser).get(reverse("case_detail", args=[p_case.pk]))
+    q_admin = _q_administrator(world)
+    for user in (world.administrator, q_admin):
+        user.is_staff = True
+        user.save()
+
+    p_page = signed_in(world.administrator).get("/admin/records/accessevent/")
+    q_page = signed_in(q_admin).get("/admin/records/accessevent/")
+    event = latest()
+    change = signed_in(world.administrator).get(f"/admin/records/accessevent/{event.pk}/change/")
+    delete = signed_in(world.administrator).post(
+        f"/admin/records/accessevent/{event.pk}/delete/", {"post": "yes"}
+    )
+
+    assert p_page.status_code == 200 and q_page.status_code == 200
+    assert [e.pk for e in p_page.context["cl"].result_list] == [event.pk]
+    assert list(q_page.context["cl"].result_list) == []
+    assert change.status_code == 200 and b'name="_save"' not in change.content
+    assert delete.status_code == 403
+    assert AccessEvent.objects.filter(pk=event.pk).exists()
