@@ -10,7 +10,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -22,8 +21,8 @@ from agencies.selectors import partnerships_administered_by
 from escalations.errors import DifferenceRefused
 from escalations.models import Child, ProfessionalDifference
 from records import pdf, retention, subject_access
-from records.admin import access_events_of_partnerships
 from records.access_log import PARTNERSHIP_ATTRIBUTE
+from records.admin import access_events_of_partnerships
 from records.forms import (
     AccessLogFilterForm,
     AnonymiseConfirmForm,
