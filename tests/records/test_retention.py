@@ -15,6 +15,9 @@ from django.db import ProgrammingError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from agencies.models import PartnershipRole
 from agencies.services import partnership_membership_grant
@@ -293,3 +296,69 @@ def test_the_administrator_sets_a_legal_hold_on_the_page_with_a_reason(world: Wo
     assert found.status_code == 302
     unknown = client.get(reverse("retention_due"), {"reference": "PD-1999-1"})
     assert "No case in your partnership has that reference" in unknown.content.decode()
+
+
+# -- fuzz: no input gives a server error or a partial write --------------------------------
+
+FUZZ = hypothesis_settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@FUZZ
+@given(
+    on_hold=st.one_of(st.sampled_from(["yes", "no", "", "maybe"]), st.text(max_size=5)),
+    reason=st.text(max_size=2100),
+)
+def test_any_legal_hold_input_is_saved_whole_or_refused_with_nothing_written(
+    world: World, on_hold: str, reason: str
+) -> None:
+    case = ProfessionalDifference.objects.order_by("pk").first() or difference_at(
+        world, Status.CLOSED
+    )
+    audits = AuditEvent.objects.filter(action__startswith="legal_hold").count()
+    client = signed_in(world.administrator)
+
+    response = client.post(
+        reverse("retention_legal_hold", args=[case.pk]), {"on_hold": on_hold, "reason": reason}
+    )
+
+    after = ProfessionalDifference.objects.get(pk=case.pk)
+    if response.status_code == 302:
+        assert after.legal_hold == (on_hold == "yes")
+        assert after.legal_hold_reason == reason.strip()
+        assert AuditEvent.objects.filter(action__startswith="legal_hold").count() == audits + 1
+    else:
+        assert response.status_code == 200
+        assert AuditEvent.objects.filter(action__startswith="legal_hold").count() == audits
+
+
+@FUZZ
+@given(
+    name=st.text(max_size=250),
+    day=st.text(max_size=4),
+    month=st.text(max_size=4),
+    year=st.text(max_size=6),
+    person=st.text(max_size=200),
+    case=st.text(max_size=30),
+)
+def test_any_search_or_filter_input_answers_without_a_server_error(
+    world: World, name: str, day: str, month: str, year: str, person: str, case: str
+) -> None:
+    client = signed_in(world.administrator)
+    search = client.get(
+        reverse("subject_access_search"),
+        {
+            "name": name,
+            "date_of_birth_day": day,
+            "date_of_birth_month": month,
+            "date_of_birth_year": year,
+        },
+    )
+    log = client.get(reverse("access_log"), {"person": person, "case": case})
+    found = client.get(reverse("retention_due"), {"reference": case})
+    assert search.status_code == 200
+    assert log.status_code == 200
+    assert found.status_code in (200, 302)
