@@ -362,3 +362,12 @@ def test_any_search_or_filter_input_answers_without_a_server_error(
     assert search.status_code == 200
     assert log.status_code == 200
     assert found.status_code in (200, 302)
+
+
+def test_the_case_page_says_when_a_case_was_anonymised(world: World) -> None:
+    case = _anonymise_everywhere(world)
+    response = signed_in(world.business_manager).get(reverse("case_detail", args=[case.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Anonymised on" in page
+    assert "Amira" not in page and "Dana Officer" not in page
