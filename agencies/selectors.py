@@ -108,3 +108,14 @@ def memberships_in_agencies(
 def categories_of_partnership(partnership_id: int) -> list[Category]:
     """The partnership's active categories, in their configured order."""
     return list(Category.objects.filter(partnership_id=partnership_id, active=True))
+
+
+def partnerships_administered_by(user: User | AnonymousUser) -> list[int]:
+    """Ids of the partnerships ``user`` administers (superusers get none: operators use the
+    Django admin, and the administration pages are for partnership administrators)."""
+    from agencies.models import PartnershipRole
+
+    held = roles_held(user)
+    return sorted(
+        pk for pk, roles in held.by_partnership.items() if PartnershipRole.ADMINISTRATOR in roles
+    )

@@ -48,6 +48,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Access audit (issue 7): one INSERT per case page, download or refused attempt.
+    "records.access_log.AccessAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -170,6 +172,20 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# -- Audit of access and retention (issue 7; ADRs 0006 and 0007) ----------------------------
+# How many proxies in front of the app append to X-Forwarded-For: the access audit records
+# the address the outermost of them saw. 0 (the default) records REMOTE_ADDR and ignores the
+# header, which a client could fill with anything; BEHIND_TLS_PROXY implies one proxy.
+ACCESS_AUDIT_TRUSTED_PROXIES = env.int(
+    "TRUSTED_PROXY_COUNT", default=1 if env.bool("BEHIND_TLS_PROXY", default=False) else 0
+)
+# The daily retention scan lists closed cases past their partnership's retention period for
+# an administrator to confirm (nothing is anonymised without that confirmation).
+CELERY_BEAT_SCHEDULE["scan-retention"] = {
+    "task": "records.tasks.scan_retention",
+    "schedule": 24 * 60 * 60.0,
+}
 
 LOGGING = {
     "version": 1,

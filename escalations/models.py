@@ -109,6 +109,20 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
         "self", symmetrical=False, blank=True, related_name="linked_from"
     )
 
+    # Retention (ADR 0006): a legal hold stops anonymisation; the daily scan marks a closed
+    # case past the partnership's retention period as due; an administrator confirms.
+    legal_hold = models.BooleanField(default=False)
+    legal_hold_reason = models.TextField(blank=True)
+    legal_hold_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    legal_hold_set_at = models.DateTimeField(null=True, blank=True)
+    anonymisation_due_at = models.DateTimeField(null=True, blank=True)
+    anonymised_at = models.DateTimeField(null=True, blank=True)
+    anonymised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -128,3 +128,60 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_id} at {self.at:%d %b %Y %H:%M}"
+
+
+class AccessOutcome(models.TextChoices):
+    ALLOWED = "allowed", "Allowed"
+    DENIED = "denied", "Denied"
+    FAILED = "failed", "Failed"
+
+
+ACCESS_EVENT_IS_APPEND_ONLY = "Access audit entries are never edited or deleted."
+
+
+class AccessEvent(models.Model):
+    """One request for a case-scoped page, a download, or a refused attempt (ADR 0007).
+
+    Written by ``records.access_log.AccessAuditMiddleware`` with one INSERT and no look-up:
+    the case and child are the ids in the URL (plain integers, not foreign keys, so an attempt
+    on a case that does not exist is recorded too). Append-only: a PostgreSQL trigger refuses
+    UPDATE and DELETE (migration ``access_event_append_only_trigger``).
+    """
+
+    at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    # The username as at the request (the account may be renamed later).
+    username = models.CharField(max_length=150, blank=True)
+    url_name = models.CharField(max_length=120)
+    method = models.CharField(max_length=10)
+    case_id = models.PositiveBigIntegerField(null=True, blank=True)
+    child_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # Set by views that know it without a query (reports, administration pages).
+    partnership_id = models.PositiveBigIntegerField(null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField()
+    outcome = models.CharField(max_length=10, choices=AccessOutcome.choices)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        indexes = [
+            models.Index(fields=["case_id", "-id"], name="access_event_case_idx"),
+            models.Index(fields=["child_id", "-id"], name="access_event_child_idx"),
+            models.Index(fields=["partnership_id", "-id"], name="access_event_partnership_idx"),
+            models.Index(fields=["username", "-id"], name="access_event_username_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.url_name} by {self.username or 'nobody'}: {self.outcome}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise EntryIsAppendOnly(ACCESS_EVENT_IS_APPEND_ONLY)
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise EntryIsAppendOnly(ACCESS_EVENT_IS_APPEND_ONLY)

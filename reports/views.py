@@ -21,6 +21,7 @@ from agencies.models import Partnership, PartnershipRole
 from agencies.selectors import roles_held
 from escalations.errors import DifferenceRefused
 from escalations.selectors import difference_get_for
+from records.access_log import PARTNERSHIP_ATTRIBUTE
 from records.services import audit_record
 from reports import exports
 from reports.access import exact_by_setting, may_download_exact, report_partnerships
@@ -53,6 +54,8 @@ def _partnership_and_form(request: HttpRequest) -> tuple[Partnership, PeriodForm
         if not matches:
             raise Http404("No such page.")
         partnership = matches[0]
+    # The access audit records which partnership's report this was (records.access_log).
+    setattr(request, PARTNERSHIP_ATTRIBUTE, partnership.pk)
     bound = any(key in request.GET for key in FORM_KEYS)
     form = PeriodForm(
         request.GET if bound else None,

@@ -17,11 +17,15 @@ def service(request: HttpRequest) -> dict[str, Any]:
     partnership_name = "Safeguarding Children Partnership"
     user: Any = request.user
     reads_reports = False
+    administers = False
     if user.is_authenticated:
         held = roles_held(user)
         reads_reports = any(
             roles & {PartnershipRole.BUSINESS_MANAGER, PartnershipRole.ADMINISTRATOR}
             for roles in held.by_partnership.values()
+        )
+        administers = any(
+            PartnershipRole.ADMINISTRATOR in roles for roles in held.by_partnership.values()
         )
         ids = set(held.by_partnership) | set(held.agency_partnership.values())
         if ids:
@@ -32,4 +36,5 @@ def service(request: HttpRequest) -> dict[str, Any]:
         "service_name": SERVICE_NAME,
         "partnership_name": partnership_name,
         "reads_reports": reads_reports,
+        "administers": administers,
     }

@@ -1,0 +1,158 @@
+"""The access audit: every view of a case, every download and every refused attempt.
+
+``AccessAuditMiddleware`` writes one ``AccessEvent`` per audited request, after the view has
+answered, with one INSERT and no look-up: who (``request.user``, already loaded by the view's
+``login_required``), what (the URL name and the case and child ids from the URL), from where
+(the client address, and the browser name cut to 200 characters) and the outcome (the status).
+
+Audited: every route under ``cases/<int:pk>/`` or ``children/<int:child_pk>/`` (case pages,
+case actions, copies, PDFs, a child's chronology, subject access exports), the report and its
+downloads, the blank form PDF, the administration pages, the Django admin's case pages, and
+every 401, 403 or 404 on any routed page (a case the person may not see answers 404). Static
+files, health checks and paths that match no route are not audited.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from records.models import AccessEvent, AccessOutcome
+
+logger = logging.getLogger(__name__)
+
+CASE_ROUTE = "cases/<int:pk>/"
+CHILD_ROUTE = "children/<int:child_pk>/"
+AUDITED_URL_NAMES = frozenset(
+    {
+        "report",
+        "report_download",
+        "blank_record_pdf",
+        "access_log",
+        "retention_due",
+        "subject_access_search",
+    }
+)
+# The Django admin's pages of a case (its object_id is the case id).
+ADMIN_CASE_URL_NAMES = frozenset(
+    {
+        "escalations_professionaldifference_change",
+        "escalations_professionaldifference_history",
+    }
+)
+DENIED_STATUSES = frozenset({401, 403, 404})
+USER_AGENT_LIMIT = 200
+# Set on the request by views that know the partnership without a query.
+PARTNERSHIP_ATTRIBUTE = "access_partnership_id"
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address: REMOTE_ADDR, or, behind ``ACCESS_AUDIT_TRUSTED_PROXIES`` trusted
+    proxies, the address the outermost trusted proxy saw (counted from the right of
+    X-Forwarded-For, which a client can fill with anything on the left)."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = int(getattr(settings, "ACCESS_AUDIT_TRUSTED_PROXIES", 0) or 0)
+    candidate = remote
+    if proxies > 0:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= proxies:
+            candidate = forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        try:
+            return str(ipaddress.ip_address(remote))
+        except ValueError:
+            return None
+
+
+def _outcome(status: int, authenticated: bool) -> str:
+    if status in DENIED_STATUSES:
+        return AccessOutcome.DENIED
+    if status < 400:
+        # A signed-out visitor is sent to the sign-in page: they saw nothing.
+        return AccessOutcome.ALLOWED if authenticated else AccessOutcome.DENIED
+    return AccessOutcome.FAILED
+
+
+BIGINT_MAX = 2**63 - 1
+
+
+def _int_or_none(value: Any) -> int | None:
+    """An id that fits the column, or None (a URL may carry any number of digits)."""
+    text = str(value if value is not None else "")
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        return None
+    number = int(text)
+    return number if number <= BIGINT_MAX else None
+
+
+def access_event_for(request: HttpRequest, response: HttpResponse) -> AccessEvent | None:
+    """The entry this request deserves (unsaved), or None when it is not audited."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return None
+    if request.path.startswith(settings.STATIC_URL or "/static/"):
+        return None
+    url_name = match.url_name or ""
+    if url_name.startswith("health"):
+        return None
+    route = match.route or ""
+    kwargs = match.kwargs
+    case_id = child_id = None
+    if CASE_ROUTE in route:
+        case_id = _int_or_none(kwargs.get("pk"))
+    if CHILD_ROUTE in route:
+        child_id = _int_or_none(kwargs.get("child_pk"))
+    if url_name in ADMIN_CASE_URL_NAMES:
+        case_id = _int_or_none(kwargs.get("object_id"))
+    status = response.status_code
+    audited = (
+        case_id is not None
+        or child_id is not None
+        or url_name in AUDITED_URL_NAMES
+        or url_name in ADMIN_CASE_URL_NAMES
+        or status in DENIED_STATUSES
+    )
+    if not audited:
+        return None
+    user: Any = getattr(request, "user", None)
+    authenticated = bool(user is not None and user.is_authenticated)
+    return AccessEvent(
+        user_id=user.pk if authenticated else None,
+        username=user.get_username() if authenticated else "",
+        url_name=(f"{match.namespace}:{url_name}" if match.namespace else url_name)[:120],
+        method=(request.method or "")[:10],
+        case_id=case_id,
+        child_id=child_id,
+        partnership_id=_int_or_none(getattr(request, PARTNERSHIP_ATTRIBUTE, None)),
+        status_code=status,
+        outcome=_outcome(status, authenticated),
+        ip_address=client_address(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LIMIT],
+    )
+
+
+class AccessAuditMiddleware:
+    """Write the access entry of every audited request (after AuthenticationMiddleware)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        event = access_event_for(request, response)
+        if event is not None:
+            # One INSERT. If it fails the request fails too: a page whose viewing cannot be
+            # recorded is not shown (ASVS V16: security logging must not be skipped quietly).
+            event.save()
+        return response
