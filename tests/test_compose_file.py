@@ -135,11 +135,27 @@ def test_the_schema_check_rejects_a_broken_compose_file(breakage: Any) -> None:
     assert _schema_errors(broken)
 
 
+ONE_SHOTS = ("migrate", "backup")
+
+
 def test_every_long_running_service_has_a_health_check() -> None:
     for name, service in SERVICES.items():
-        if name == "migrate":
+        if name in ONE_SHOTS:
+            assert service["restart"] == "no", name
             continue
         assert service.get("healthcheck", {}).get("test"), name
+
+
+def test_the_backup_service_runs_the_scripts_make_runs() -> None:
+    backup = SERVICES["backup"]
+    assert backup["profiles"] == ["tools"]
+    assert backup["image"] == SERVICES["db"]["image"]  # pg_dump of the server's version
+    assert "./deploy:/deploy:ro" in backup["volumes"]
+    assert backup["command"] == ["/deploy/backup.sh"]
+    assert (ROOT / "deploy" / "backup.sh").exists()
+    assert (ROOT / "deploy" / "restore-drill.sh").exists()
+    makefile = (ROOT / "Makefile").read_text()
+    assert "deploy/backup.sh" in makefile and "deploy/restore-drill.sh" in makefile
 
 
 def test_migrate_runs_once_and_the_app_services_wait_for_it() -> None:
