@@ -15,7 +15,7 @@ def _int(name: str, default: int) -> int:
 
 
 # Where to listen: 0.0.0.0:8000 in the container; a port of its own in the CI smoke test.
-bind = [os.environ.get("GUNICORN_BIND", "").strip() or "0.0.0.0:8000"]  # noqa: S104
+bind = [os.environ.get("GUNICORN_BIND", "").strip() or "0.0.0.0:8000"]
 # Sync worker processes: each serves one request at a time. The usual 2 × cores + 1.
 workers = _int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1)
 # A request taking longer than this (seconds) has its worker killed and restarted.

@@ -42,7 +42,7 @@ def beat(schedule: str, max_age: float) -> str | None:
 
 def main(argv: list[str]) -> int:
     if len(argv) >= 1 and argv[0] == "web" and len(argv) <= 2:
-        problem = web(*argv[1:2])
+        problem = web(argv[1] if len(argv) == 2 else DEFAULT_URL)
     elif len(argv) == 3 and argv[0] == "beat":
         problem = beat(argv[1], float(argv[2]))
     else:
