@@ -44,12 +44,13 @@ COPY agencies ./agencies
 COPY escalations ./escalations
 COPY records ./records
 COPY reports ./reports
+COPY ops ./ops
 COPY templates ./templates
 COPY ui ./ui
 COPY --from=assets /build/ui/static/build ./ui/static/build
 
-# Static files are collected at build time (a throwaway key: settings refuse to load without
-# one); var/ belongs to the unprivileged user that runs everything.
+# Static files are collected at build time into var/static (hashed names, gzip and Brotli
+# copies, a manifest; a throwaway key: settings refuse to load without one); var/ belongs to the unprivileged user that runs everything.
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
     && useradd --system --user-group --uid 10001 --home-dir /app --no-create-home app \
     && chown -R app:app /app/var
@@ -57,4 +58,6 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
 USER app
 EXPOSE 8000
 
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# gunicorn's settings come from the environment (config/gunicorn.conf.py); WhiteNoise serves
+# the static files collected above, compressed and with far-future cache headers.
+CMD ["gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi:application"]

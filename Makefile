@@ -27,7 +27,8 @@ BROWSER_TEST_PREREQS ?=
 RUN_HOST := 127.0.0.1
 RUN_PORT := 8000
 
-.PHONY: help bootstrap system-packages assets run test lint checks bench screenshots clean
+.PHONY: help bootstrap system-packages assets run test lint checks bench screenshots backup \
+	restore-drill clean
 
 help:
 	@echo "make run     migrate, seed demo data, start a Celery worker (+ beat) and serve"
@@ -37,6 +38,8 @@ help:
 	@echo "make checks  makemigrations --check, manage.py check, check --deploy"
 	@echo "make bench   benchmarks on PostgreSQL (BENCH_DATABASE_URL)"
 	@echo "make screenshots  refresh docs/screenshots/ from the browser tests"
+	@echo "make backup  pg_dump -Fc of DATABASE_URL into BACKUP_DIR (default var/backups)"
+	@echo "make restore-drill  restore the latest dump into a scratch database, compare row counts"
 	@echo "make clean   remove .venv, .tools and var/ (the local database too)"
 
 $(UV_STAMP):
@@ -191,6 +194,18 @@ bench: bootstrap system-packages
 	echo "==> Appendix 2 PDF: a 20-entry record 50 times (target p95 < 250 ms), a 200-entry one"
 	$(PY) -m bench.record_pdf || missed+=(record_pdf)
 	if [ $${#missed[@]} -gt 0 ]; then echo "Missed their targets: $${missed[*]}"; exit 1; fi
+
+# PostgreSQL backups (docs/deploy.md): a custom-format dump of DATABASE_URL with the row counts
+# of its snapshot, and a drill that restores the latest one into a scratch database on the same
+# server, compares every table's row count and drops it again.
+BACKUP_DIR ?= var/backups
+backup:
+	@: "$${DATABASE_URL:?set DATABASE_URL to the PostgreSQL database to back up}"
+	BACKUP_DIR="$(BACKUP_DIR)" deploy/backup.sh
+
+restore-drill:
+	@: "$${DATABASE_URL:?set DATABASE_URL to the PostgreSQL database the dumps come from}"
+	BACKUP_DIR="$(BACKUP_DIR)" deploy/restore-drill.sh
 
 clean:
 	rm -rf .venv $(TOOLS) var node_modules ui/static/build

@@ -40,10 +40,16 @@ INSTALLED_APPS = [
     "escalations",
     "records",
     "reports",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # /healthz answers before anything checks the Host header or redirects to HTTPS (see
+    # "Production stack" below).
+    "ops.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files from gunicorn itself (see "Production stack" below).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -139,7 +145,11 @@ CELERY_TIMEZONE = TIME_ZONE
 # One beat only (docker-compose runs exactly one). The scan and the outbox both read the
 # database, so a missed or doubled run neither loses nor repeats anything.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "scan-deadlines": {"task": "escalations.tasks.scan_deadlines", "schedule": 60.0},
+    "scan-deadlines": {
+        "task": "escalations.tasks.scan_deadlines",
+        # Seconds between scans (the CI smoke test uses a few seconds).
+        "schedule": env.float("DEADLINE_SCAN_INTERVAL_SECONDS", default=60.0),
+    },
     "deliver-outbox": {"task": "escalations.tasks.deliver_outbox", "schedule": 60.0},
 }
 
@@ -186,6 +196,25 @@ CELERY_BEAT_SCHEDULE["scan-retention"] = {
     "task": "records.tasks.scan_retention",
     "schedule": 24 * 60 * 60.0,
 }
+# -- Production stack: static files, the health check, beat's liveness ---------------------
+# WhiteNoise serves the collected static files from gunicorn with far-future cache headers:
+# collectstatic (run when the Docker image is built) writes hashed, pre-compressed copies
+# (gzip and Brotli) and a manifest. With DEBUG (`make run`) the plain names are used and the
+# files come from the app folders, so no collectstatic is needed; the tests use plain storage
+# (config/settings_test.py).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# /healthz (ops.middleware) answers ahead of SecurityMiddleware, so a load balancer may call
+# it over plain HTTP with any Host header; should the middleware ever move below
+# SecurityMiddleware, this still keeps it out of the HTTPS redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Seconds the health check waits for Redis before calling it down.
+HEALTHZ_REDIS_TIMEOUT = 1.0
+# Beat writes its schedule file after every task it sends, so the file's age tells a health
+# check that beat is alive (docker-compose.yml).
+CELERY_BEAT_SYNC_EVERY = 1
 
 LOGGING = {
     "version": 1,

@@ -44,6 +44,8 @@ from escalations.presenters import initials
 from escalations.rules import STAGE_OWNER_ROLES, TIER_ABOVE_ROLES
 from escalations.states import TIMED_STAGES, Status
 from escalations.working_time import add_working_hours, subtract_working_time, working_time_between
+from ops.heartbeats import heartbeat_record
+from ops.models import Heartbeat
 from records.services import clock_entry_write
 
 logger = logging.getLogger(__name__)
@@ -440,6 +442,8 @@ def deadlines_scan(*, now: datetime | None = None, batch_size: int = 1000) -> Sc
         result.batches += 1
         if len(batch) < batch_size:
             break
+    # For /healthz: when a scan last finished (one UPDATE).
+    heartbeat_record(Heartbeat.DEADLINE_SCAN)
     if result.reminders or result.breaches:
         # Every batch has committed: one delivery task for all of them (at once outside a
         # transaction; after the caller's commit inside one).

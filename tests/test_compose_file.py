@@ -1,14 +1,20 @@
 """docker-compose.yml, the Dockerfile and .env.example agree with each other and the settings.
 
-No Docker engine runs here, so these read the files instead of building them.
+No Docker engine runs here, so these read the files instead of building them, and validate the
+compose file against the Compose specification's JSON schema (vendored in tests/schemas/).
 """
 
 from __future__ import annotations
 
+import copy
+import json
+import multiprocessing
 import re
+import runpy
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
@@ -96,3 +102,163 @@ def test_the_image_copies_every_app_package_and_template_folder() -> None:
         and ((path / "__init__.py").exists() or path.name in ("templates", "static"))
     }
     assert needed <= copied, sorted(needed - copied)
+
+
+# -- the Compose specification, health checks, profiles -------------------------------------
+
+SCHEMA = json.loads((ROOT / "tests" / "schemas" / "compose-spec.json").read_text())
+APP_SERVICES = ("web", "worker", "beat")
+
+
+def _schema_errors(document: dict[str, Any]) -> list[str]:
+    validator = jsonschema.Draft201909Validator(SCHEMA)
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
+
+
+def test_the_compose_file_is_valid_against_the_compose_specification_schema() -> None:
+    assert _schema_errors(COMPOSE) == []
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        lambda doc: doc["services"]["web"].update(helthcheck={"test": ["CMD", "true"]}),
+        lambda doc: doc["services"]["worker"]["depends_on"]["db"].update(condition="healthy"),
+        lambda doc: doc["services"]["mailpit"].update(profiles="staging"),
+        lambda doc: doc["services"]["beat"]["deploy"].update(replicas="one"),
+    ],
+    ids=["misspelt-key", "unknown-condition", "profiles-not-a-list", "replicas-not-a-number"],
+)
+def test_the_schema_check_rejects_a_broken_compose_file(breakage: Any) -> None:
+    broken = copy.deepcopy(COMPOSE)
+    breakage(broken)
+    assert _schema_errors(broken)
+
+
+ONE_SHOTS = ("migrate", "backup")
+
+
+def test_every_long_running_service_has_a_health_check() -> None:
+    for name, service in SERVICES.items():
+        if name in ONE_SHOTS:
+            assert service["restart"] == "no", name
+            continue
+        assert service.get("healthcheck", {}).get("test"), name
+
+
+def test_the_backup_service_runs_the_scripts_make_runs() -> None:
+    backup = SERVICES["backup"]
+    assert backup["profiles"] == ["tools"]
+    assert backup["image"] == SERVICES["db"]["image"]  # pg_dump of the server's version
+    assert "./deploy:/deploy:ro" in backup["volumes"]
+    assert backup["command"] == ["/deploy/backup.sh"]
+    assert (ROOT / "deploy" / "backup.sh").exists()
+    assert (ROOT / "deploy" / "restore-drill.sh").exists()
+    makefile = (ROOT / "Makefile").read_text()
+    assert "deploy/backup.sh" in makefile and "deploy/restore-drill.sh" in makefile
+
+
+def test_migrate_runs_once_and_the_app_services_wait_for_it() -> None:
+    migrate = SERVICES["migrate"]
+    assert migrate["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert migrate["restart"] == "no"
+    for name in APP_SERVICES:
+        condition = SERVICES[name]["depends_on"]["migrate"]["condition"]
+        assert condition == "service_completed_successfully", name
+
+
+def test_web_runs_gunicorn_with_its_config_file_and_checks_healthz() -> None:
+    web = SERVICES["web"]
+    gunicorn = ["gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi:application"]
+    assert web["command"] == gunicorn
+    assert f"CMD {json.dumps(gunicorn)}" in DOCKERFILE
+    assert "ports" not in web, "web is reached through the proxy, so it can scale"
+    assert web["healthcheck"]["test"][-1].endswith("/healthz")
+    assert "ops.probes" in web["healthcheck"]["test"]
+
+
+def test_the_worker_health_check_pings_this_worker_by_its_node_name() -> None:
+    worker = SERVICES["worker"]
+    assert "--hostname=celery@%h" in worker["command"]
+    test = worker["healthcheck"]["test"]
+    assert test[0] == "CMD-SHELL"
+    assert "celery -A config inspect ping" in test[1]
+    assert "-d celery@$$HOSTNAME" in test[1]  # $$: the container's shell expands it
+
+
+def test_the_beat_health_check_reads_the_schedule_file_beat_writes() -> None:
+    beat = SERVICES["beat"]
+    schedule = beat["command"][beat["command"].index("--schedule") + 1]
+    test = beat["healthcheck"]["test"]
+    assert test[:5] == ["CMD", "python", "-m", "ops.probes", "beat"]
+    assert test[5] == schedule
+
+
+def test_the_mail_catcher_is_for_staging_only_and_nothing_needs_it() -> None:
+    mailpit = SERVICES["mailpit"]
+    assert mailpit["image"].startswith("axllent/mailpit")
+    assert mailpit["profiles"] == ["staging"]
+    for name, service in SERVICES.items():
+        assert "mailpit" not in service.get("depends_on", {}), name
+    assert all(port.startswith("127.0.0.1:") for port in mailpit["ports"])
+
+
+def test_the_proxy_mounts_the_caddyfile_that_spreads_requests_over_every_web() -> None:
+    proxy = SERVICES["proxy"]
+    mount = next(m for m in proxy["volumes"] if m.endswith(":/etc/caddy/Caddyfile:ro"))
+    caddyfile = (ROOT / mount.split(":")[0]).read_text()
+    assert "{$SITE_ADDRESS}" in caddyfile
+    assert "dynamic a web 8000" in caddyfile
+    assert proxy["depends_on"]["web"]["condition"] == "service_healthy"
+
+
+def test_postgresql_archives_its_wal_for_point_in_time_recovery() -> None:
+    db = SERVICES["db"]
+    settings = [arg for arg in db["command"] if "=" in arg]
+    assert "archive_mode=on" in settings
+    assert "wal_level=replica" in settings
+    archive = next(s for s in settings if s.startswith("archive_command="))
+    folder = next(m.split(":")[-1] for m in db["volumes"] if m.endswith(":/wal-archive"))
+    assert f"{folder}/%f" in archive and "test ! -f" in archive  # never overwrites a segment
+    assert folder in db["entrypoint"][2] and "docker-entrypoint.sh" in db["entrypoint"][2]
+
+
+def test_every_variable_gunicorns_config_reads_is_in_env_example() -> None:
+    config = (ROOT / "config" / "gunicorn.conf.py").read_text()
+    read = set(re.findall(r"(?:environ\.get|_int)\(\s*\"([A-Z][A-Z0-9_]*)\"", config))
+    assert {"WEB_CONCURRENCY", "GUNICORN_TIMEOUT", "FORWARDED_ALLOW_IPS"} <= read
+    assert read <= DOCUMENTED, sorted(read - DOCUMENTED)
+
+
+def _gunicorn_config(monkeypatch: pytest.MonkeyPatch, **environ: str) -> dict[str, Any]:
+    for name in ("WEB_CONCURRENCY", "GUNICORN_TIMEOUT", "FORWARDED_ALLOW_IPS", "GUNICORN_BIND"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
+
+
+def test_gunicorns_config_defaults_to_two_workers_a_core_plus_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = _gunicorn_config(monkeypatch)
+    assert config["workers"] == 2 * multiprocessing.cpu_count() + 1
+    assert config["bind"] == ["0.0.0.0:8000"]
+    assert config["timeout"] == 30
+    assert config["accesslog"] == "-"
+    assert config["forwarded_allow_ips"] == "127.0.0.1,::1"
+
+
+def test_gunicorns_config_takes_its_settings_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = _gunicorn_config(
+        monkeypatch,
+        WEB_CONCURRENCY="5",
+        GUNICORN_TIMEOUT="90",
+        FORWARDED_ALLOW_IPS="*",
+        GUNICORN_BIND="127.0.0.1:9000",
+    )
+    assert (config["workers"], config["timeout"]) == (5, 90)
+    assert config["forwarded_allow_ips"] == "*"
+    assert config["bind"] == ["127.0.0.1:9000"]

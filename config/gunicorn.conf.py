@@ -1,0 +1,40 @@
+"""gunicorn's settings, from the environment: `gunicorn -c config/gunicorn.conf.py config.wsgi`.
+
+Every variable is documented in .env.example; the defaults suit one container behind a proxy.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+# Where to listen: 0.0.0.0:8000 in the container; a port of its own in the CI smoke test.
+bind = [os.environ.get("GUNICORN_BIND", "").strip() or "0.0.0.0:8000"]
+# Sync worker processes: each serves one request at a time. The usual 2 × cores + 1.
+workers = _int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1)
+# A request taking longer than this (seconds) has its worker killed and restarted.
+timeout = _int("GUNICORN_TIMEOUT", 30)
+# On a restart or stop, running requests get this long (seconds) to finish.
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# Keep-alive with the proxy in front (seconds).
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# Restart each worker after about this many requests, so a slow leak cannot grow (0: never).
+max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
+max_requests_jitter = max_requests // 10
+# The proxies whose X-Forwarded-* headers are trusted: comma-separated addresses, or * when
+# only the proxy can reach gunicorn (as in docker-compose.yml, where web is on a private
+# network). Django itself trusts X-Forwarded-Proto only with BEHIND_TLS_PROXY=true.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "").strip() or "127.0.0.1,::1"
+# Access log and error log on standard output, where docker compose logs reads them.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "").strip() or "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "").strip() or "info"
+# The worker heartbeat files in memory, not on the container's overlay file system.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+proc_name = "resolving-differences"
