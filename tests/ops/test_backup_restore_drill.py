@@ -37,8 +37,12 @@ def _make(target: str, backup_dir: Path) -> subprocess.CompletedProcess[str]:
 
 
 def _scratch_databases() -> list[str]:
+    """This test database's scratch copies (other xdist processes run drills of their own)."""
+    source = str(connection.settings_dict["NAME"])[:40].replace("_", "\\_")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", ["%\\_drill\\_%"])
+        cursor.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{source}\\_drill\\_%"]
+        )
         return [row[0] for row in cursor.fetchall()]
 
 
