@@ -109,3 +109,14 @@ def test_check_deploy_reports_nothing_with_production_settings() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sign_in_never_redirects_off_site(world: World, client: Client) -> None:
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example/"):
+        response = client.post(
+            "/sign-in/",
+            {"username": "a_practitioner", "password": "a-test-password-123", "next": target},
+        )
+        assert response.status_code == 302
+        assert response["Location"] == "/", (target, response["Location"])
+        client.logout()
