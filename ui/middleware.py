@@ -8,7 +8,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 
-def permissions_policy(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[..., HttpResponse]:
+def permissions_policy(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[..., HttpResponse]:
     """Send ``PERMISSIONS_POLICY`` (switching off camera, microphone, location…) on every
     response that does not already set one."""
     policy = getattr(settings, "PERMISSIONS_POLICY", "")

@@ -70,9 +70,11 @@ def page(chromium: Any, live_server: Any, transactional_db: Any) -> Iterator[Any
     page._csp_violations = found
     page.on(
         "console",
-        lambda message: found.append(f"{page.url}: {message.text}")
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            found.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
     )
     yield page
     context.close()

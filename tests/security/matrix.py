@@ -230,9 +230,7 @@ def build_matrix_world(world: World) -> MatrixWorld:
         ("q_identified", q_case, "d_practitioner", "de", set(), "q", Status.IDENTIFIED),
     ]
     cases = {}
-    for number, (key, difference, raiser, parties, named, partnership, highest) in enumerate(
-        specs
-    ):
+    for number, (key, difference, raiser, parties, named, partnership, highest) in enumerate(specs):
         child_name = f"Matrixchild {chr(65 + number)}{key.replace('_', '')}"
         _distinct_children(difference, child_name)
         cases[key] = Case(
@@ -313,7 +311,11 @@ def _today() -> dict[str, str]:
 
 def _date(name: str, days: int = 0) -> dict[str, str]:
     day = timezone.localdate() + timedelta(days=days)
-    return {f"{name}_day": str(day.day), f"{name}_month": str(day.month), f"{name}_year": str(day.year)}
+    return {
+        f"{name}_day": str(day.day),
+        f"{name}_month": str(day.month),
+        f"{name}_year": str(day.year),
+    }
 
 
 def _entry_payload(t: Target) -> dict[str, Any]:
@@ -384,7 +386,10 @@ ROWS: dict[str, Row] = {
     "raise_step": Row("signed_in", kwargs=lambda t: {"step": "immediate-risk"}),
     "blank_record_pdf": Row("signed_in", heavy=True),
     "notification_read": Row(
-        "own_notification", get=False, post=lambda t: {}, kwargs=lambda t: {"pk": t.m.notification.pk}
+        "own_notification",
+        get=False,
+        post=lambda t: {},
+        kwargs=lambda t: {"pk": t.m.notification.pk},
     ),
     # -- the monitoring report (business managers and administrators)
     "report": Row("report"),
@@ -395,7 +400,12 @@ ROWS: dict[str, Row] = {
     "case_correct_entry": Row(
         "case",
         kwargs=_entry_kwargs,
-        post=lambda t: {"reason": "Wrong date.", "facts": "Corrected.", "opinion": "", "outcome": ""},
+        post=lambda t: {
+            "reason": "Wrong date.",
+            "facts": "Corrected.",
+            "opinion": "",
+            "outcome": "",
+        },
     ),
     **{name: Row("case", post=payload) for name, payload in ACTION_POSTS.items()},
     "case_record_pdf": Row("case", heavy=True),
@@ -411,9 +421,7 @@ ROWS: dict[str, Row] = {
     "admin:password_change_done": Row("admin"),
     "admin:autocomplete": Row("admin_api"),
     "admin:jsi18n": Row("admin"),
-    "admin:view_on_site": Row(
-        "admin_api", kwargs=lambda t: {"content_type_id": 1, "object_id": 1}
-    ),
+    "admin:view_on_site": Row("admin_api", kwargs=lambda t: {"content_type_id": 1, "object_id": 1}),
     "admin:app_list": Row("admin", kwargs=lambda t: {"app_label": "agencies"}),
     "admin/(?P<url>.*)$": Row("admin_api", kwargs=lambda t: {"url": "no-such-page/"}),
 }
@@ -504,8 +512,6 @@ def snapshot() -> dict[str, Any]:
         state[model._meta.label] = model._default_manager.count()
     state["cases"] = list(ProfessionalDifference.objects.order_by("pk").values())
     state["clocks"] = list(StageEntry.objects.order_by("pk").values())
-    state["notifications"] = list(
-        Notification.objects.order_by("pk").values_list("pk", "read_at")
-    )
+    state["notifications"] = list(Notification.objects.order_by("pk").values_list("pk", "read_at"))
     state["themes"] = sorted(CaseLearningTheme.objects.values_list("difference_id", "theme_id"))
     return state

@@ -100,7 +100,7 @@ def test_check_deploy_reports_nothing_with_production_settings() -> None:
         ALLOWED_HOSTS="example.org",
         DJANGO_SETTINGS_MODULE="config.settings",
     )
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=settings.BASE_DIR,
         env=env,

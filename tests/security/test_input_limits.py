@@ -69,7 +69,7 @@ def test_the_outcome_forms_action_fields_are_bounded() -> None:
 def test_exports_neutralise_every_formula_trigger(trigger: str) -> None:
     from reports.exports import neutralise
 
-    value = f"{trigger}HYPERLINK(\"https://evil.example\",\"x\")"
+    value = f'{trigger}HYPERLINK("https://evil.example","x")'
     assert neutralise(value) == "'" + value
 
 

@@ -172,8 +172,10 @@ class Attempts:
             ok = response.status_code in want
         if not ok:
             self.failures.append(f"{where}, expected {want}")
-        if response.status_code == 404 and persona != ANONYMOUS and (
-            row.scope in CASE_SCOPES or row.scope in ("report", "own_notification")
+        if (
+            response.status_code == 404
+            and persona != ANONYMOUS
+            and (row.scope in CASE_SCOPES or row.scope in ("report", "own_notification"))
         ):
             self.cross_agency += 1
         if row.scope == "admin_changelist" and persona == "administrator":
