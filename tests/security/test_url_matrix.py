@@ -312,3 +312,24 @@ def test_the_oracles_agree_on_the_climbing_case(matrix: MatrixWorld) -> None:
             name = "a_practitioner" if persona == oracle.RAISER else persona
             highest = Status.FINAL_REFERRAL if key == "ab_final" else Status.STAGE_2
             assert may_see(name, case) == oracle.may_see(persona, highest), (persona, key)
+
+
+def test_the_admin_autocomplete_offers_no_one_of_another_partnership(matrix: MatrixWorld) -> None:
+    client = Client()
+    sign_in(client, matrix.user("administrator"))
+    params = {"app_label": "agencies", "model_name": "agencymembership", "field_name": "user"}
+    for term in ("d_", "q_", "a_"):
+        response = client.get(reverse("admin:autocomplete"), {**params, "term": term})
+        assert response.status_code == 200
+        names = {result["text"] for result in response.json()["results"]}
+        assert not any(name.startswith(("d_", "q_")) for name in names), names
+        if term == "a_":
+            assert "a_practitioner" in names
+
+
+def test_a_staff_account_without_the_administrator_role_is_kept_out(matrix: MatrixWorld) -> None:
+    client = Client()
+    sign_in(client, matrix.user("staff_without_role"))
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
