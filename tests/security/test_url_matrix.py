@@ -333,3 +333,44 @@ def test_a_staff_account_without_the_administrator_role_is_kept_out(matrix: Matr
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+TRANSITION_ACTIONS = {
+    "case_start_clarification": "start_clarification",
+    "case_begin_stage_1": "begin_stage_1",
+    "case_withdraw": "withdraw",
+    "case_record_outcome": "resolve",
+    "case_accept_partial_outcome": "accept_partial_outcome",
+    "case_close": "close",
+}
+
+
+@pytest.mark.parametrize("case_key", ["ab_stage_2", "ab_final"])
+def test_a_person_who_sees_a_case_but_may_not_act_changes_nothing(
+    matrix: MatrixWorld, case_key: str
+) -> None:
+    """Seeing a case is not acting on it: every move spec §3 does not give this person (the
+    oracle of the transition tests) is refused with the form again, and nothing changes."""
+    from tests.security.matrix import ACTION_POSTS
+
+    case = matrix.cases[case_key]
+    status = case.difference.status
+    escalate = {Status.STAGE_2: "escalate_to_stage_3", Status.FINAL_REFERRAL: ""}[status]
+    actions = {**TRANSITION_ACTIONS, **({"case_escalate": escalate} if escalate else {})}
+    client = Client()
+    tried = 0
+    for persona in PERSONAS:
+        if not may_see(persona, case):
+            continue
+        sign_in(client, matrix.user(persona))
+        name_in_oracle = oracle.RAISER if persona == "a_practitioner" else persona
+        for action, method in actions.items():
+            if name_in_oracle in oracle.allowed(method, status, case.difference.stage):
+                continue
+            before = snapshot()
+            url = reverse(action, args=[case.pk])
+            response = client.post(url, ACTION_POSTS[action](Target(matrix, case)))
+            assert response.status_code == 200, (persona, action, response.status_code)
+            assert snapshot() == before, (persona, action)
+            tried += 1
+    assert tried >= 20
