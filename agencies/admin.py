@@ -9,7 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Model, QuerySet
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 
 from agencies.models import (
@@ -180,3 +185,81 @@ class PartnershipMembershipAdmin(PartnershipScopedAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         memberships_revoke(list(queryset))
+
+
+# -- people and groups ----------------------------------------------------------------------
+# Django's own User and Group admins would show every account of every partnership, and let
+# anyone with "change user" make themselves a superuser. Here a partnership administrator
+# sees the people of their partnerships (and accounts not yet in any partnership, to give
+# them a role) and may change only names, e-mail and whether the account is active; groups
+# (the role groups the services keep in step) are for superusers only.
+
+User = get_user_model()
+for _model in (User, Group):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+def _superuser(request: HttpRequest) -> bool:
+    return bool(getattr(request.user, "is_superuser", False))
+
+
+@admin.register(User)
+class PartnershipUserAdmin(DjangoUserAdmin):
+    limited_fieldsets = (
+        (None, {"fields": ("username",)}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
+        ("Status", {"fields": ("is_active", "last_login", "date_joined")}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        ids = administered_partnership_ids(request)
+        if ids is None:
+            return queryset
+        unplaced = Q(agency_memberships__isnull=True, partnership_memberships__isnull=True)
+        return queryset.filter(
+            Q(agency_memberships__agency__partnership__in=ids)
+            | Q(partnership_memberships__partnership__in=ids)
+            | (unplaced & Q(is_superuser=False, is_staff=False))
+        ).distinct()
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if _superuser(request) or obj is None:
+            return super().get_fieldsets(request, obj)
+        return self.limited_fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if _superuser(request):
+            return super().get_readonly_fields(request, obj)
+        return ("username", "last_login", "date_joined")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _superuser(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _superuser(request)
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        # Setting someone's password would let the setter sign in as them.
+        if not _superuser(request):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
+
+@admin.register(Group)
+class SuperuserGroupAdmin(DjangoGroupAdmin):
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _superuser(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _superuser(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _superuser(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _superuser(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _superuser(request)

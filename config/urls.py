@@ -4,9 +4,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-admin.site.site_header = "Resolving professional differences: administration"
-admin.site.site_title = "Resolving professional differences"
-
 urlpatterns = [
     path(
         "sign-in/",

@@ -40,6 +40,7 @@ def _too_slow(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "service_name": "Resolving professional differences",
         "partnership_name": "Safeguarding Children Partnership",
+        "CSP_NONCE": getattr(request, "csp_nonce", ""),
     }
     response = HttpResponse(loader.get_template("500.html").render(context), status=503)
     response["Cache-Control"] = "no-store"

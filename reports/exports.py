@@ -26,7 +26,8 @@ from reports.periods import LONDON
 from reports.sections import Section
 
 MARKING = "OFFICIAL-SENSITIVE"
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# The full-width forms too: some spreadsheet locales read "＝" as "=".
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 CIRCULATION_NOTE = (
     "Counts from 1 to 4 are shown as “fewer than 5”, and statistics resting on fewer than 5 "
     "cases are not shown."

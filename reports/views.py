@@ -37,6 +37,7 @@ FORMATS = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     "pdf": ("application/pdf", "pdf"),
 }
+MAX_REDIRECT = 2000
 FORM_KEYS = ("partnership", "period", "start_day", "start_month", "start_year", "end_day",
              "end_month", "end_year", "exact")  # fmt: skip
 
@@ -122,7 +123,11 @@ def report_download(request: HttpRequest, fmt: str) -> HttpResponse:
         raise Http404("No such download.")
     partnership, form = _partnership_and_form(request)
     if form.is_bound and not form.is_valid():
-        return redirect(f"{reverse('report')}?{request.GET.urlencode()}")
+        # Back to the page, which shows the errors; a tampered, over-long query starts again.
+        target = f"{reverse('report')}?{_query(request, partnership)}"
+        if len(target) > MAX_REDIRECT:
+            target = f"{reverse('report')}?partnership={partnership.pk}"
+        return redirect(target)
     exact = exact_by_setting() or form.wants_exact()
     limit = PDF_LIST_LIMIT if fmt == "pdf" else None
     result = monitoring_report(partnership, form.chosen_period(), list_limit=limit)

@@ -44,10 +44,12 @@ class GovukDateField(forms.MultiValueField):
         self.past_only = past_only
         self.future_only = future_only
         self.earliest_year = earliest_year
+        # Each box is short: a longer value is not a date (and is refused before parsing).
+        too_long = {"max_length": f"{kwargs.get('label') or 'The date'} must be a real date"}
         fields = (
-            forms.CharField(required=False),
-            forms.CharField(required=False),
-            forms.CharField(required=False),
+            forms.CharField(required=False, max_length=2, error_messages=too_long),
+            forms.CharField(required=False, max_length=2, error_messages=too_long),
+            forms.CharField(required=False, max_length=4, error_messages=too_long),
         )
         super().__init__(fields=fields, require_all_fields=False, **kwargs)
 

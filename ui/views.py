@@ -19,5 +19,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "service_name": "Resolving professional differences",
         "partnership_name": "Safeguarding Children Partnership",
+        # The nonce of this response's Content Security Policy (django-csp's middleware).
+        "CSP_NONCE": getattr(request, "csp_nonce", ""),
     }
     return HttpResponse(loader.get_template("500.html").render(context), status=500)

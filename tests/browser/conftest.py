@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 
 # The live server runs in a thread of this process; Playwright's sync API looks async to
 # Django's safety check.
@@ -63,8 +64,31 @@ def page(chromium: Any, live_server: Any, transactional_db: Any) -> Iterator[Any
     )
     page = context.new_page()
     page.set_default_timeout(10_000)
+    # The browser logs each thing the Content Security Policy blocks to the console ("Refused
+    # to … because it violates the following Content Security Policy directive …").
+    found: list[str] = []
+    page._csp_violations = found
+    page.on(
+        "console",
+        lambda message: (
+            found.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
+    if not getattr(page, "_csp_checked_by_test", False):
+        assert found == [], f"the Content Security Policy blocked something: {found}"
+
+
+@pytest.fixture
+def csp_violations(page: Any) -> list[str]:
+    """What the browser reported as blocked by the Content Security Policy on ``page``; a
+    test that asks for it checks the list itself (else the ``page`` fixture fails at teardown
+    on any violation)."""
+    page._csp_checked_by_test = True
+    return page._csp_violations  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -88,7 +112,9 @@ def assert_accessible(page: Any, name: str = "") -> None:
     """axe-core finds no WCAG 2.2 A/AA violation on the page (and, when asked, a screenshot
     is kept in docs/screenshots/)."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
+        # By URL from this origin, as a <script src>: the page's Content Security Policy
+        # (script-src 'self' plus a nonce) allows it, so axe runs under the real policy.
+        page.add_script_tag(url=f"{settings.STATIC_URL}build/axe.min.js")
     result = page.evaluate(
         """async () => await axe.run(document, {runOnly: {type: 'tag', values:
         ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"""

@@ -259,7 +259,11 @@ def take_it_to_closure(page: Any, world: World, reference: str, check: Check, pr
     check(f"{prefix}32-case-closed")
 
 
-def test_a_difference_goes_from_raising_to_closure_in_the_browser(page: Any) -> None:
+def test_a_difference_goes_from_raising_to_closure_in_the_browser(
+    page: Any, csp_violations: list[str]
+) -> None:
+    """The whole journey, axe on every page, and the Content Security Policy blocks nothing
+    the pages need (the inline scripts carry the response's nonce)."""
     world = build_world()
 
     def check(name: str) -> None:
@@ -273,6 +277,9 @@ def test_a_difference_goes_from_raising_to_closure_in_the_browser(page: Any) -> 
     assert any(h.startswith("Raised by ") for h in headings), headings
     assert any(h.startswith("Discussion by ") for h in headings), headings
     assert headings[-1].startswith("Closed after learning review"), headings
+    # The nonce let GOV.UK Frontend's inline snippet run, under the enforced policy.
+    assert page.evaluate("() => document.body.classList.contains('govuk-frontend-supported')")
+    assert csp_violations == []
 
 
 def test_the_journey_completes_with_javascript_switched_off(page_without_js: Any) -> None:
