@@ -13,3 +13,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # The test client speaks plain HTTP; production redirects to HTTPS.
 SECURE_SSL_REDIRECT = False
+# One process-local cache, emptied before each test (tests/conftest.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
+from accounts.reauthentication import require_recent_reauthentication
 from agencies.models import Partnership, PartnershipRole
 from agencies.selectors import roles_held
 from escalations.errors import DifferenceRefused
@@ -120,6 +121,8 @@ def report_download(request: HttpRequest, fmt: str) -> HttpResponse:
     partnership, form = _partnership_and_form(request)
     if form.is_bound and not form.is_valid():
         return redirect(f"{reverse('report')}?{request.GET.urlencode()}")
+    # Only once the person may see this partnership's reports: re-authenticate if not lately.
+    require_recent_reauthentication(request)
     exact = exact_by_setting() or form.wants_exact()
     limit = PDF_LIST_LIMIT if fmt == "pdf" else None
     result = monitoring_report(partnership, form.chosen_period(), list_limit=limit)

@@ -1,0 +1,52 @@
+"""allauth's forms as GOV.UK wants them: labels, no placeholders, no password-reset hint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.forms import LoginForm, ReauthenticateForm
+from allauth.mfa.base.forms import AuthenticateForm
+from allauth.mfa.base.forms import ReauthenticateForm as MFAReauthenticateForm
+from allauth.mfa.totp.forms import ActivateTOTPForm
+from django import forms
+
+
+class GovukFormMixin:
+    """No placeholders (GOV.UK labels say it all); security codes as GOV.UK asks."""
+
+    fields: dict[str, forms.Field]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.widget.attrs.pop("placeholder", None)
+            if name == "password":
+                field.help_text = ""
+            if name == "code":
+                field.widget.attrs.update(
+                    {
+                        "inputmode": "numeric",
+                        "spellcheck": "false",
+                        "class": "govuk-input--width-10",
+                    }
+                )
+
+
+class SignInForm(GovukFormMixin, LoginForm):
+    pass
+
+
+class PasswordReauthenticateForm(GovukFormMixin, ReauthenticateForm):
+    pass
+
+
+class CodeForm(GovukFormMixin, AuthenticateForm):
+    pass
+
+
+class CodeReauthenticateForm(GovukFormMixin, MFAReauthenticateForm):
+    pass
+
+
+class SetUpAuthenticatorForm(GovukFormMixin, ActivateTOTPForm):
+    pass
