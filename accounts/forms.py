@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.forms import LoginForm, ReauthenticateForm
+from allauth.account.internal.flows.login import record_authentication
+from allauth.core import context
 from allauth.mfa.base.forms import AuthenticateForm
 from allauth.mfa.base.forms import ReauthenticateForm as MFAReauthenticateForm
 from allauth.mfa.totp.forms import ActivateTOTPForm
@@ -49,4 +51,12 @@ class CodeReauthenticateForm(GovukFormMixin, MFAReauthenticateForm):
 
 
 class SetUpAuthenticatorForm(GovukFormMixin, ActivateTOTPForm):
-    pass
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.errors:
+            # A right code from the new authenticator proves it is the person, just now:
+            # the recovery codes shown next need no second prompt.
+            record_authentication(
+                context.request, self.user, method="mfa", type="totp", reauthenticated=True
+            )
+        return cleaned

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from allauth.account.internal.flows.login import record_authentication
-from allauth.mfa.signals import authenticator_added
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_save
@@ -13,7 +11,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from accounts.services import sessions_end_all
-from accounts.sessions import MFA_ENROLLED, record_sign_in
+from accounts.sessions import record_sign_in
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.signed_in")
@@ -34,15 +32,3 @@ def deactivated(sender: Any, instance: Any, created: bool, **kwargs: Any) -> Non
     """A deactivated person loses every session at once."""
     if not created and not instance.is_active:
         sessions_end_all(user=instance)
-
-
-@receiver(authenticator_added, dispatch_uid="accounts.authenticator_added")
-def enrolled(
-    sender: Any, request: HttpRequest, user: Any, authenticator: Any, **kwargs: Any
-) -> None:
-    """Setting up an authenticator proves its code just now: that counts as a fresh
-    re-authentication, so the recovery codes shown next need no second prompt."""
-    request.session[MFA_ENROLLED] = True
-    record_authentication(
-        request, user, method="mfa", type=authenticator.type, reauthenticated=True
-    )
