@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from agencies.models import AgencyRole
+from agencies.services import agency_membership_grant
 from tests.browser.conftest import assert_accessible, sign_in
 from tests.conftest import build_world
+from tests.factories.directory import UserFactory
+from tests.support.mfa import totp_code
 
 
 def test_a_person_signs_in_and_sees_their_home_page(page: Any) -> None:
@@ -13,7 +17,7 @@ def test_a_person_signs_in_and_sees_their_home_page(page: Any) -> None:
     page.goto("/")
     assert "/sign-in/" in page.url
     assert_accessible(page, "sign-in")
-    sign_in(page, "a_practitioner")
+    sign_in(page, "a_practitioner", check=True)
     assert page.locator("h1").first.is_visible()
     assert page.url.endswith("/")
     assert_accessible(page, "home")
@@ -31,3 +35,37 @@ def test_signing_in_works_without_javascript(page_without_js: Any) -> None:
     build_world()
     sign_in(page_without_js, "a_practitioner")
     assert page_without_js.url.endswith("/")
+
+
+def test_a_new_person_sets_up_their_authenticator_on_first_sign_in(page: Any) -> None:
+    world = build_world()
+    newcomer = UserFactory(username="newcomer", enrolled=False)
+    agency_membership_grant(user=newcomer, agency=world.agency_a, role=AgencyRole.PRACTITIONER)
+    sign_in(page, "newcomer")
+    assert "/account/two-factor/set-up/" in page.url
+    assert page.get_by_role("heading", name="Set up your authenticator app").is_visible()
+    assert_accessible(page, "mfa-set-up")
+    # Anywhere else still leads back here.
+    page.goto("/cases/")
+    assert "/account/two-factor/set-up/" in page.url
+    page.get_by_label("Authenticator code").fill("000000" if totp_code() != "000000" else "1")
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_role("alert").is_visible()
+    assert_accessible(page, "mfa-set-up-error")
+    secret = page.locator("code.app-secret").inner_text().strip()
+    page.get_by_label("Authenticator code").fill(totp_code(secret))
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_role("heading", name="Your recovery codes").is_visible()
+    assert page.locator("ul.app-recovery-codes li").count() == 10
+    assert_accessible(page, "mfa-recovery-codes")
+    page.get_by_role("button", name="Continue to the service").click()
+    assert page.url.endswith("/")
+    assert_accessible(page, "home-after-set-up")
+
+
+def test_the_lockout_page_is_the_services_own(page: Any) -> None:
+    build_world()
+    for _ in range(10):
+        sign_in(page, "a_practitioner", "not-the-password")
+    assert page.get_by_role("heading", name="Sign-in locked for 5 minutes").is_visible()
+    assert_accessible(page, "sign-in-locked")
