@@ -16,6 +16,11 @@ class AccountAdapter(DefaultAccountAdapter):
         """Accounts are made by partnership administrators, never by sign-up."""
         return False
 
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """Failed passwords are django-axes' to count (10 per account and per address, with
+        its lockout page); allauth's own "login_failed" limit, which would refuse sooner with
+        another message, stays for what axes never sees: wrong authenticator codes."""
+
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
         request = context.request
         user = getattr(request, "user", None)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import SignedInSession
 
@@ -15,6 +16,11 @@ def session_track(*, user: Any, session_key: str | None) -> None:
     if not session_key or user is None or user.pk is None:
         return
     SignedInSession.objects.update_or_create(session_key=session_key, defaults={"user": user})
+    # Forget this person's sessions that have since expired, so the table stays small.
+    live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    SignedInSession.objects.filter(user=user).exclude(session_key=session_key).exclude(
+        session_key__in=live
+    ).delete()
 
 
 def session_forget(*, session_key: str | None) -> None:

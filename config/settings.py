@@ -144,8 +144,9 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGOUT_REDIRECT_URL = "sign_in"
 ACCOUNT_EMAIL_NOTIFICATIONS = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 10 * 60
-# django-axes counts failed passwords; allauth's own per-account limit (5) would pre-empt it.
-ACCOUNT_RATE_LIMITS = {"login_failed": None}
+# Failed passwords are counted by django-axes (accounts.adapter skips allauth's count); allauth's
+# "login_failed" limit (default 10/min per address, 5 per 5 min per person) throttles wrong
+# authenticator codes.
 ACCOUNT_FORMS = {
     "login": "accounts.forms.SignInForm",
     "reauthenticate": "accounts.forms.PasswordReauthenticateForm",

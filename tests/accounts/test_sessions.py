@@ -163,3 +163,16 @@ def test_losing_agency_membership_loses_the_case_on_the_very_next_request(world:
     agency_membership_revoke(membership=membership)
     assert client.get(detail).status_code == 404
     assert client.get(reverse("case_record_pdf", kwargs={"pk": case.pk})).status_code == 404
+
+
+def test_expired_sessions_are_forgotten_at_the_next_sign_in(world: World) -> None:
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        old = signed_in(world.raiser)
+        old_key = old.session.session_key
+        traveller.shift(timedelta(minutes=31))
+        new = signed_in(world.raiser)
+        keys = set(
+            SignedInSession.objects.filter(user=world.raiser).values_list("session_key", flat=True)
+        )
+        assert keys == {new.session.session_key}
+        assert old_key not in keys

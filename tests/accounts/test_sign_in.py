@@ -55,6 +55,18 @@ def test_a_wrong_code_is_refused_with_an_error(world: World) -> None:
     assert client.get(reverse("home")).status_code == 302
 
 
+def test_five_wrong_codes_stop_even_the_right_one_for_five_minutes(world: World) -> None:
+    client = Client()
+    password_step(client, "a_practitioner")
+    wrong = "000000" if totp_code() != "000000" else "111111"
+    for _ in range(5):
+        assert client.post(reverse("mfa_authenticate"), {"code": wrong}).status_code == 200
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code()})
+    assert response.status_code == 200
+    assert "Too many failed" in response.content.decode()
+    assert client.get(reverse("home")).status_code == 302
+
+
 def test_a_code_cannot_be_used_twice(world: World) -> None:
     code = totp_code()
     first = Client()
