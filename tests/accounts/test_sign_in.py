@@ -255,3 +255,14 @@ def test_an_unknown_username_counts_too(world: World) -> None:
         )
     assert_locked_out(password_step(Client(), "nobody-here", "x", REMOTE_ADDR="10.4.0.2"))
     assert get_user_model().objects.filter(username="nobody-here").count() == 0
+
+
+def test_allauth_applies_the_password_rules(world: World) -> None:
+    from allauth.account.adapter import get_adapter
+    from django.core.exceptions import ValidationError
+
+    adapter = get_adapter()
+    for weak in ("short-pw-11", "123456789012", "password1234"):
+        with pytest.raises(ValidationError):
+            adapter.clean_password(weak, user=world.raiser)
+    assert adapter.clean_password("a-long-enough-passphrase", user=world.raiser)
