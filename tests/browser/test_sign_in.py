@@ -69,3 +69,45 @@ def test_the_lockout_page_is_the_services_own(page: Any) -> None:
         sign_in(page, "a_practitioner", "not-the-password")
     assert page.get_by_role("heading", name="Sign-in locked for 5 minutes").is_visible()
     assert_accessible(page, "sign-in-locked")
+
+
+def test_a_download_asks_for_the_password_again_then_downloads(page: Any) -> None:
+    from tests.reports.conftest import build_fixture
+
+    build_fixture(build_world())
+    sign_in(page, "business_manager")
+    page.goto("/reports/")
+    page.get_by_role("link", name="Download as CSV").click()
+    assert page.get_by_role("heading", name="Confirm it is you").is_visible()
+    assert_accessible(page, "reauthenticate")
+    page.get_by_label("Password").fill("not-my-password")
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_role("alert").is_visible()
+    assert_accessible(page, "reauthenticate-error")
+    page.get_by_label("Password").fill("a-test-password-123")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Continue").click()
+    assert download.value.suggested_filename.endswith(".csv")
+    # Within ten minutes the next download asks nothing.
+    page.goto("/reports/")
+    with page.expect_download() as again:
+        page.get_by_role("link", name="Download as PDF").click()
+    assert again.value.suggested_filename.endswith(".pdf")
+
+
+def test_the_other_account_pages_are_accessible(page: Any) -> None:
+    build_world()
+    sign_in(page, "a_practitioner")
+    page.goto("/account/two-factor/reauthenticate/")
+    assert page.get_by_role("heading", name="Confirm it is you").is_visible()
+    assert_accessible(page, "reauthenticate-code")
+    page.goto("/account/two-factor/")
+    assert page.get_by_role("heading", name="Two-factor authentication").is_visible()
+    assert_accessible(page, "mfa-index")
+    page.goto("/sign-out/")
+    assert page.get_by_role("heading", name="Sign out").is_visible()
+    assert_accessible(page, "sign-out")
+    page.get_by_role("main").get_by_role("button", name="Sign out").click()
+    assert "/sign-in/" in page.url
+    assert page.get_by_text("You have signed out on every device.").is_visible()
+    assert_accessible(page, "signed-out")
