@@ -5,6 +5,7 @@ With nothing set, the app runs on SQLite and Celery's embedded ``filesystem://``
 ``CELERY_BROKER_URL`` or ``REDIS_URL``, ``SECRET_KEY``, ``ALLOWED_HOSTS`` and the email settings.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import csp.constants as _csp
@@ -38,6 +39,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "guardian",
     "csp",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "axes",
+    "accounts",
     "ui",
     "agencies",
     "escalations",
@@ -59,10 +65,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Access audit (issue 7): one INSERT per case page, download or refused attempt.
-    "records.access_log.AccessAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Sign-in block (see "Sign-in, MFA, sessions" below): the 12-hour limit, then MFA set-up.
+    "accounts.middleware.SessionLimitsMiddleware",
+    "accounts.middleware.MFARequiredMiddleware",
+    # Access audit (issue 7): one INSERT per case page, download or refused attempt; after
+    # the sign-in block, so the person it records is the one the view serves.
+    "records.access_log.AccessAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -102,6 +115,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out account or address before any password check.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -130,6 +145,59 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
 LOGIN_URL = "sign_in"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "sign_in"
+
+# --- Sign-in, MFA, sessions (issue 7) --------------------------------------------------------
+# django-allauth: sign-in by username and password, then a second factor (TOTP with recovery
+# codes), compulsory for everyone (accounts.middleware.MFARequiredMiddleware). No sign-up, no
+# e-mail verification or management, no password reset: only the pages in accounts/urls.py.
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_LOGOUT_REDIRECT_URL = "sign_in"
+ACCOUNT_EMAIL_NOTIFICATIONS = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 10 * 60
+# Failed passwords are counted by django-axes (accounts.adapter skips allauth's count); allauth's
+# "login_failed" limit (default 10/min per address, 5 per 5 min per person) throttles wrong
+# authenticator codes.
+ACCOUNT_FORMS = {
+    "login": "accounts.forms.SignInForm",
+    "reauthenticate": "accounts.forms.PasswordReauthenticateForm",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Resolving professional differences"
+MFA_FORMS = {
+    "authenticate": "accounts.forms.CodeForm",
+    "reauthenticate": "accounts.forms.CodeReauthenticateForm",
+    "activate_totp": "accounts.forms.SetUpAuthenticatorForm",
+}
+# django-axes: at most 10 failed attempts per account and, separately, per address within
+# 5 minutes; then 5 minutes' cool-off, with templates/account/lockout.html.
+AXES_FAILURE_LIMIT = 10
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=5)
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
+# Sessions in the database: 30 minutes idle (renewed by every request), 12 hours at most
+# from sign-in (accounts.middleware.SessionLimitsMiddleware).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_ABSOLUTE_AGE = 12 * 60 * 60
+# allauth keeps rate limits and used TOTP codes in the cache: shared (Redis) when configured.
+_redis_cache = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_cache}
+    if _redis_cache
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+# --- end of sign-in block --------------------------------------------------------------------
 
 # Celery: the embedded filesystem broker when no broker URL is given (first run);
 # Redis in CI and production. Deadlines live in the database, never in long countdowns.

@@ -11,6 +11,7 @@ from django.template import loader
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts.reauthentication import require_recent_reauthentication
 from agencies.models import Partnership
 from agencies.selectors import roles_held
 from escalations.selectors import difference_get_for
@@ -51,8 +52,10 @@ def _too_slow(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def case_record_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The case's Appendix 2 record; 404 for anyone who may not see the case."""
+    """The case's Appendix 2 record; 404 for anyone who may not see the case, then (only
+    for those who may) a fresh re-authentication before the download."""
     difference = difference_get_for(request.user, pk)
+    require_recent_reauthentication(request)
     record = appendix2.record_for(difference)
     try:
         rendered = pdf.render_record_pdf(

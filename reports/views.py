@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
+from accounts.reauthentication import require_recent_reauthentication
 from agencies.models import Partnership, PartnershipRole
 from agencies.selectors import roles_held
 from escalations.errors import DifferenceRefused
@@ -128,6 +129,8 @@ def report_download(request: HttpRequest, fmt: str) -> HttpResponse:
         if len(target) > MAX_REDIRECT:
             target = f"{reverse('report')}?partnership={partnership.pk}"
         return redirect(target)
+    # Only once the person may see this partnership's reports: re-authenticate if not lately.
+    require_recent_reauthentication(request)
     exact = exact_by_setting() or form.wants_exact()
     limit = PDF_LIST_LIMIT if fmt == "pdf" else None
     result = monitoring_report(partnership, form.chosen_period(), list_limit=limit)

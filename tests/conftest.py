@@ -19,6 +19,7 @@ from django.db import connection
 from agencies.models import Agency, AgencyRole, AgencyType, Category, Partnership, PartnershipRole
 from agencies.services import agency_membership_grant, partnership_membership_grant
 from tests.factories.directory import AgencyFactory, PartnershipFactory, UserFactory
+from tests.support.mfa import enrol
 
 AGENCY_ROLES = tuple(AgencyRole.values)
 
@@ -64,12 +65,12 @@ def build_world() -> World:
     )
     for prefix, agency in (("a", a), ("b", b), ("c", c), ("d", d)):
         for role in AGENCY_ROLES:
-            user = UserFactory(username=f"{prefix}_{role}")
+            user = UserFactory(username=f"{prefix}_{role}", enrolled=False)
             agency_membership_grant(user=user, agency=agency, role=role)
             world.people[f"{prefix}_{role}"] = user
     world.people["raiser"] = world.people["a_practitioner"]
     world.people["b_named"] = world.people["b_practitioner"]
-    second = UserFactory(username="a_practitioner_2")
+    second = UserFactory(username="a_practitioner_2", enrolled=False)
     agency_membership_grant(user=second, agency=a, role=AgencyRole.PRACTITIONER)
     world.people["a_other_practitioner"] = second
     for name, partnership, role in (
@@ -79,12 +80,26 @@ def build_world() -> World:
         ("q_business_manager", q, PartnershipRole.BUSINESS_MANAGER),
         ("q_final_body_member", q, PartnershipRole.FINAL_REFERRAL_MEMBER),
     ):
-        user = UserFactory(username=name)
+        user = UserFactory(username=name, enrolled=False)
         partnership_membership_grant(user=user, partnership=partnership, role=role)
         world.people[name] = user
-    world.people["outsider"] = UserFactory(username="outsider")
-    world.people["superuser"] = UserFactory(username="root", is_superuser=True, is_staff=True)
+    world.people["outsider"] = UserFactory(username="outsider", enrolled=False)
+    world.people["superuser"] = UserFactory(
+        username="root", is_superuser=True, is_staff=True, enrolled=False
+    )
+    # Everyone signs in with a second factor: one TOTP authenticator each, in one INSERT.
+    enrol({user.pk: user for user in world.people.values()}.values())
     return world
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Any:
+    """allauth keeps rate limits and used TOTP codes in the cache: each test starts clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
 from django.core.management import call_command
 from django.test import Client
+from django.urls import reverse
 
 from agencies.models import Agency, AgencyMembership, AgencyRole, PartnershipMembership
 from escalations.models import ProfessionalDifference, StageEntry
 from escalations.states import Status
+from tests.support.mfa import totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +60,15 @@ def test_seed_demo_is_idempotent() -> None:
 
 def test_the_demo_administrator_can_sign_in_to_the_admin_and_see_the_cases(client: Client) -> None:
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    assert client.login(username="admin", password="demo-safeguarding-2026")
+    signed_in = client.post(
+        reverse("sign_in"), {"login": "admin", "password": "demo-safeguarding-2026"}
+    )
+    assert signed_in.status_code == 302
+    # No authenticator yet: the first sign-in sets one up before anything else.
+    assert client.get("/admin/")["Location"] == reverse("mfa_activate_totp")
+    client.get(reverse("mfa_activate_totp"))
+    secret = client.session[SECRET_SESSION_KEY]
+    client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
     for url in (
         "/admin/agencies/partnership/",
         "/admin/agencies/agency/",
@@ -65,3 +79,11 @@ def test_the_demo_administrator_can_sign_in_to_the_admin_and_see_the_cases(clien
         assert response.status_code == 200, url
     listing = client.get("/admin/escalations/professionaldifference/").content.decode()
     assert ProfessionalDifference.objects.first().reference in listing  # type: ignore[union-attr]
+
+
+def test_demo_people_have_no_authenticator_and_the_output_says_so() -> None:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert not Authenticator.objects.exists()
+    assert "first sign-in asks to set one up" in out.getvalue()
+    assert "secret key" in out.getvalue()

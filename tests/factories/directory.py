@@ -24,6 +24,18 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.invalid")
     password = factory.django.Password("a-test-password-123")
 
+    @factory.post_generation
+    def enrolled(obj: Any, create: bool, extracted: bool | None, **kwargs: Any) -> None:
+        """Everyone has a second factor (a TOTP authenticator with the tests' known secret)
+        unless made with ``enrolled=False``; build_world enrols its personas in one go."""
+        if create and extracted is not False:
+            from allauth.mfa.models import Authenticator
+
+            if not Authenticator.objects.filter(user=obj).exists():
+                from tests.support.mfa import enrol
+
+                enrol([obj])
+
 
 class PartnershipFactory(factory.django.DjangoModelFactory):
     class Meta:

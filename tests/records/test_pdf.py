@@ -32,6 +32,7 @@ from records.models import AuditEvent, EntryKind
 from records.services import entry_correct, entry_record
 from tests.conftest import World
 from tests.factories.differences import difference_at, raise_difference
+from tests.support.mfa import reauthenticate
 
 pytestmark = pytest.mark.django_db
 
@@ -159,8 +160,10 @@ def render(case: ProfessionalDifference, *, fetcher: Any = None) -> pdf.Rendered
 
 
 def signed_in(user: Any) -> Client:
+    """Signed in and freshly re-authenticated, as a download needs."""
     client = Client()
     client.force_login(user)
+    reauthenticate(client)
     return client
 
 

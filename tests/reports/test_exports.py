@@ -38,6 +38,7 @@ from tests.reports.conftest import (
     child_identifiers,
 )
 from tests.reports.test_views import PERIOD_QUERY
+from tests.support.mfa import reauthenticate
 
 pytestmark = pytest.mark.django_db
 SVG = "{http://www.w3.org/2000/svg}"
@@ -120,6 +121,7 @@ def download(client: Client, fmt: str, **extra: str) -> bytes:
 @pytest.fixture
 def admin_client(monitoring: Fixture, client: Client) -> Client:
     client.force_login(monitoring.world.administrator)
+    reauthenticate(client)
     return client
 
 
@@ -288,6 +290,7 @@ def test_the_management_command_writes_each_format(monitoring: Fixture, tmp_path
 @override_settings(REPORTS_EXACT_SMALL_COUNTS=True)
 def test_the_setting_makes_every_download_exact(monitoring: Fixture, client: Client) -> None:
     client.force_login(monitoring.world.business_manager)
+    reauthenticate(client)
     text = download(client, "csv").decode("utf-8-sig")
     assert "Headline figures,data,Opened,4,2,↑ up 2" in text
 
@@ -296,6 +299,7 @@ def test_only_administrators_get_exact_numbers_by_asking(
     monitoring: Fixture, client: Client
 ) -> None:
     client.force_login(monitoring.world.business_manager)
+    reauthenticate(client)
     text = download(client, "csv", exact="on").decode("utf-8-sig")
     assert "Headline figures,data,Opened,fewer than 5" in text
 

@@ -19,6 +19,7 @@ from reports.models import CaseLearningTheme, CaseOutcome
 from tests.conftest import World
 from tests.factories.differences import DifferenceFactory
 from tests.reports.conftest import Fixture, at
+from tests.support.mfa import reauthenticate
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,9 @@ PERIOD_QUERY = {"period": "custom", "start_day": "1", "start_month": "4", "start
 
 
 def signed_in(client: Client, user: Any) -> Client:
+    """Signed in and freshly re-authenticated, as a download needs."""
     client.force_login(user)
+    reauthenticate(client)
     return client
 
 

@@ -536,3 +536,13 @@ class Command(BaseCommand):
         for prefix, agency_name, _ in AGENCIES:
             write(f"  {prefix}.<role>  {agency_name}")
         write(f"  where <role> is one of: {roles}")
+        write("")
+        write(
+            "Two-factor sign-in: no demo person has an authenticator yet, so each one's first "
+            "sign-in asks to set one up."
+        )
+        write(
+            "  Any authenticator app works (Microsoft or Google Authenticator, 1Password, ...): "
+            "scan the QR code, or copy the secret key shown under it into the app; then type "
+            "the 6-digit code. Keep the recovery codes shown next if you will sign in again."
+        )
