@@ -46,6 +46,7 @@ from escalations.deadlines import stage_clock_shorten
 from escalations.models import ProfessionalDifference, StageEntry
 from escalations.states import Status
 from tests.conftest import World, build_world
+from tests.support.mfa import totp_code
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -54,7 +55,8 @@ SCAN_INTERVAL_SECONDS = 2
 START_TIMEOUT = 60
 BREACH_TIMEOUT = 45
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+# One xdist process runs every test that uses the shared Redis database (one of them flushes it).
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.xdist_group("redis")]
 
 
 # -- the processes --------------------------------------------------------------------------
@@ -323,7 +325,10 @@ class Browser:
 def sign_in(browser: Browser, username: str, password: str) -> Page:
     """Sign in through the sign-in page, as a person would. (One function, so that a change
     in how people sign in, such as a second factor, changes only this.)"""
-    page = browser.submit("/sign-in/", {"username": username, "password": password})
+    page = browser.submit("/sign-in/", {"login": username, "password": password})
+    # The second factor: every test person has a TOTP authenticator with the known secret.
+    assert page.path == "/account/two-factor/code/", f"no code asked for:\n{page.words[:2000]}"
+    page = browser.submit(page.path, {"code": totp_code()})
     assert page.path == "/", f"sign-in did not reach the home page:\n{page.words[:2000]}"
     assert "Sign out" in page.text
     return page
