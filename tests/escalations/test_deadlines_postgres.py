@@ -64,13 +64,16 @@ def test_a_notice_must_refer_to_an_existing_person_and_case(postgres: Any) -> No
     world = build_world()
     notice = _one_breach(world)
     assert notice is not None
-    for column, missing in (("recipient_id", 987654321), ("difference_id", 987654321)):
-        with pytest.raises(IntegrityError, match="does not exist"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE escalations_notification SET {column} = %s WHERE id = %s",
-                    [missing, notice.pk],
-                )
+    for statement in (
+        "UPDATE escalations_notification SET recipient_id = 987654321 WHERE id = %s",
+        "UPDATE escalations_notification SET difference_id = 987654321 WHERE id = %s",
+    ):
+        with (
+            pytest.raises(IntegrityError, match="does not exist"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [notice.pk])
     with pytest.raises(IntegrityError, match="does not exist"), transaction.atomic():
         Notification.objects.create(
             recipient_id=987654321, difference_id=notice.difference_id, kind="breach"
@@ -80,13 +83,16 @@ def test_a_notice_must_refer_to_an_existing_person_and_case(postgres: Any) -> No
 def test_a_person_or_case_with_notices_cannot_be_deleted_behind_django(postgres: Any) -> None:
     world = build_world()
     notice = _one_breach(world)
-    for table, pk in (
-        ("auth_user", notice.recipient_id),
-        ("escalations_professionaldifference", notice.difference_id),
+    for statement, pk in (
+        ("DELETE FROM auth_user WHERE id = %s", notice.recipient_id),
+        ("DELETE FROM escalations_professionaldifference WHERE id = %s", notice.difference_id),
     ):
-        with pytest.raises(IntegrityError, match="still refer"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(f"DELETE FROM {table} WHERE id = %s", [pk])
+        with (
+            pytest.raises(IntegrityError, match="still refer"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [pk])
     # Django's cascade deletes the notices first, so deleting through the ORM works.
     recipient = notice.recipient
     told = Notification.objects.filter(recipient=recipient).count()
