@@ -362,12 +362,22 @@ SUBJECTS = {
 }
 
 
+STAGE_LABELS = {str(value): str(label) for value, label in Status.choices}
+
+
 def _subject(kind: str, case: CaseFacts, stage: str, due: datetime | None) -> str:
-    due_text = f"{timezone.localtime(due):%A %-d %B, %H:%M}" if due is not None else ""
-    return SUBJECTS[NotificationKind(kind)].format(
+    template = SUBJECTS[NotificationKind(kind)]
+    # Only a reminder's subject shows the due moment (formatting it costs ten thousand calls
+    # to localtime and strftime in a large scan, so it is not done for nothing).
+    due_text = (
+        f"{timezone.localtime(due):%A %-d %B, %H:%M}"
+        if due is not None and "{due_text}" in template
+        else ""
+    )
+    return template.format(
         partnership=case.partnership_name,
         reference=case.reference,
-        stage=Status(stage).label,
+        stage=STAGE_LABELS.get(stage, stage),
         due_text=due_text,
     )[:250]
 
