@@ -636,13 +636,14 @@ def _insert_notices_sql(notices: Sequence[_Notice]) -> None:
          for kind, stage in {(n.kind, n.stage) for n in notices}
          for scope, role in notice_audience(kind, stage)}
     )  # fmt: skip
+    fields = {field.attname: field for field in Notification._meta.concrete_fields}
     defaults = {
-        field.column: field.get_default()
-        for field in Notification._meta.concrete_fields
-        if not field.primary_key and field.attname not in NOTICE_FIELDS
+        str(field.column): field.get_default()
+        for attname, field in fields.items()
+        if not field.primary_key and attname not in NOTICE_FIELDS
     }
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(Notification._meta.get_field(f).column) for f in NOTICE_FIELDS)
+    columns = ", ".join(quote(str(fields[attname].column)) for attname in NOTICE_FIELDS)
     columns += "".join(f", {quote(column)}" for column in defaults)
     params: dict[str, Any] = {
         "difference": [n.case.pk for n in notices],
