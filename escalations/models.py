@@ -483,7 +483,12 @@ class ClockEventKind(models.TextChoices):
 class ClockEvent(models.Model):
     """A reminder or a breach of one stage entry, recorded at most once (the constraint)."""
 
-    stage_entry = models.ForeignKey(StageEntry, on_delete=models.CASCADE, related_name="events")
+    stage_entry = models.ForeignKey(
+        StageEntry,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,  # clock_event_once (stage_entry, kind) serves it
+    )
     kind = models.CharField(max_length=10, choices=ClockEventKind.choices)
     at = models.DateTimeField(default=timezone.now)
 
@@ -505,16 +510,29 @@ class NotificationKind(models.TextChoices):
 
 class Notification(models.Model):
     """A notice to one person: shown on their home page until read, and e-mailed from this
-    outbox (written in the same transaction as the event, delivered after commit)."""
+    outbox (written in the same transaction as the event, delivered after commit).
+
+    Its two references are checked by statement-level triggers on PostgreSQL (migration
+    ``0006_notification_set_based_references``), not by per-row foreign-key constraints: a
+    deadline scan writes tens of thousands of notices at once, and checking each row's
+    references one by one cost more than writing them. The triggers give the same guarantees
+    (no notice without its person and case; neither can be deleted while a notice refers to
+    it; the referenced rows are locked as a foreign key would lock them). Django's cascade
+    still deletes a person's or a case's notices first.
+    """
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="notifications",
         db_index=False,  # notification_unread_idx (recipient, read_at) serves it
+        db_constraint=False,  # checked per statement: see the docstring
     )
     difference = models.ForeignKey(
-        ProfessionalDifference, on_delete=models.CASCADE, related_name="notifications"
+        ProfessionalDifference,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_constraint=False,  # checked per statement: see the docstring
     )
     kind = models.CharField(max_length=20, choices=NotificationKind.choices)
     subject = models.CharField(max_length=250)

@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from escalations import services
 from escalations.deadlines import ScanResult, deadlines_scan
@@ -48,3 +49,53 @@ def test_two_scans_at_once_record_each_breach_exactly_once(postgres_transactiona
     assert ClockEvent.objects.filter(kind="breach").count() == 30
     # Each breach told its people once: the raiser + A's and B's line managers and leads.
     assert Notification.objects.filter(kind="breach").count() == 30 * 5
+
+
+def _one_breach(world: Any) -> Notification:
+    with time_machine.travel(datetime(2026, 11, 2, 10, 0, tzinfo=LONDON), tick=False):
+        case = raise_difference(world)
+        services.difference_start_clarification(actor=world.raiser, difference_id=case.pk)
+    deadlines_scan()
+    return Notification.objects.filter(difference=case).first()  # type: ignore[return-value]
+
+
+def test_a_notice_must_refer_to_an_existing_person_and_case(postgres: Any) -> None:
+    """The statement-level checks that replace the per-row foreign keys (migration 0006)."""
+    world = build_world()
+    notice = _one_breach(world)
+    assert notice is not None
+    for statement in (
+        "UPDATE escalations_notification SET recipient_id = 987654321 WHERE id = %s",
+        "UPDATE escalations_notification SET difference_id = 987654321 WHERE id = %s",
+    ):
+        with (
+            pytest.raises(IntegrityError, match="does not exist"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [notice.pk])
+    with pytest.raises(IntegrityError, match="does not exist"), transaction.atomic():
+        Notification.objects.create(
+            recipient_id=987654321, difference_id=notice.difference_id, kind="breach"
+        )
+
+
+def test_a_person_or_case_with_notices_cannot_be_deleted_behind_django(postgres: Any) -> None:
+    world = build_world()
+    notice = _one_breach(world)
+    for statement, pk in (
+        ("DELETE FROM auth_user WHERE id = %s", notice.recipient_id),
+        ("DELETE FROM escalations_professionaldifference WHERE id = %s", notice.difference_id),
+    ):
+        with (
+            pytest.raises(IntegrityError, match="still refer"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [pk])
+    # Django's cascade deletes the notices first, so deleting through the ORM works.
+    recipient = notice.recipient
+    told = Notification.objects.filter(recipient=recipient).count()
+    assert told >= 1
+    recipient.delete()
+    assert not Notification.objects.filter(recipient_id=recipient.pk).exists()
