@@ -513,7 +513,7 @@ class Notification(models.Model):
     outbox (written in the same transaction as the event, delivered after commit).
 
     Its two references are checked by statement-level triggers on PostgreSQL (migration
-    ``0006_notification_set_based_references``), not by per-row foreign-key constraints: a
+    ``0007_notification_set_based_references``, ADR 0009), not by per-row foreign-key constraints: a
     deadline scan writes tens of thousands of notices at once, and checking each row's
     references one by one cost more than writing them. The triggers give the same guarantees
     (no notice without its person and case; neither can be deleted while a notice refers to

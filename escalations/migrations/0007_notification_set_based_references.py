@@ -101,7 +101,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("escalations", "0005_clock_event_drop_redundant_index"),
+        ("escalations", "0006_clock_event_drop_redundant_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("escalations", "0004_notification_stage_due_and_index")]
+    dependencies = [("escalations", "0005_retention_legal_hold_and_anonymisation")]
 
     operations = [
         migrations.AlterField(
