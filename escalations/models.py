@@ -429,6 +429,12 @@ class StageEntry(models.Model):
                 name="stage_entry_next_check_idx",
                 condition=models.Q(next_check_at__isnull=False),
             ),
+            # The case list sorted by due date walks the running clocks in due order.
+            models.Index(
+                fields=["due_at", "difference"],
+                name="stage_entry_open_due_idx",
+                condition=models.Q(left_at__isnull=True),
+            ),
         ]
         constraints = [
             # At most one running clock per case.

@@ -34,6 +34,44 @@ def differences_visible_to(user: Any) -> QuerySet[ProfessionalDifference]:
     )
 
 
+def differences_visible_to_for_pages(user: Any) -> QuerySet[ProfessionalDifference]:
+    """The same cases as ``differences_visible_to`` (the same guardian grant tables and the
+    same rules: no global permissions, no superuser), written for one page of a list.
+
+    ``get_objects_for_user`` asks ``pk IN (every case the person's grants cover)``, which
+    PostgreSQL answers by hashing all of that person's grants before it reads the first row:
+    about 13 ms for a manager who sees 14,000 of 100,000 cases and 130 ms for a business
+    manager who sees all of them, on every page. Here the grants are a correlated EXISTS
+    (the person's own grant, or one of their groups'), so a page that walks an index in its
+    sort order probes the grants of only the rows it reads and stops at the page's LIMIT.
+    For counts and other reads of the whole set, ``differences_visible_to`` stays faster.
+    """
+    from django.contrib.auth.models import Permission
+    from django.db.models import Exists, OuterRef
+
+    from escalations.models import DifferenceGroupObjectPermission, DifferenceUserObjectPermission
+
+    if not user.is_authenticated or not user.is_active:
+        return ProfessionalDifference.objects.none()
+    app_label, codename = VIEW_PERMISSION.split(".")
+    permission = Permission.objects.filter(
+        content_type__app_label=app_label, codename=codename
+    ).values("pk")
+    group_ids = list(user.groups.values_list("pk", flat=True))
+    own = DifferenceUserObjectPermission.objects.filter(
+        content_object=OuterRef("pk"), user=user, permission__in=permission
+    ).values("pk")
+    grants = own
+    if group_ids:
+        grants = own.union(
+            DifferenceGroupObjectPermission.objects.filter(
+                content_object=OuterRef("pk"), group_id__in=group_ids, permission__in=permission
+            ).values("pk"),
+            all=True,
+        )
+    return ProfessionalDifference.objects.filter(Exists(grants))
+
+
 def difference_get_for(user: Any, pk: int) -> ProfessionalDifference:
     """The case ``pk`` if ``user`` may see it; 404 otherwise."""
     try:

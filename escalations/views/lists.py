@@ -28,7 +28,7 @@ from escalations.models import ProfessionalDifference
 from escalations.presenters import child_label, clock_for
 from escalations.selectors import (
     differences_filtered,
-    differences_visible_to,
+    differences_visible_to_for_pages,
     differences_with_due_at,
     differences_with_list_facts,
 )
@@ -211,6 +211,57 @@ class Page:
     first_page: bool
 
 
+def _read(
+    queryset: QuerySet[ProfessionalDifference],
+    sort: SortKey,
+    cursor: Cursor | None,
+    *,
+    reverse: bool,
+    limit: int,
+) -> list[ProfessionalDifference]:
+    """Up to ``limit`` rows in the sort's order (``reverse``: backwards) past ``cursor``.
+
+    A nullable key is read as two segments, the rows with a key (in key order) and the rows
+    without (in primary-key order), each an inner-joined query that can walk an index and
+    stop at the limit; one query ordering by a key that may be null (a LEFT JOIN) must
+    read and sort every visible row first.
+    """
+    if not sort.nullable:
+        if cursor is not None:
+            queryset = queryset.filter(_beyond(sort, cursor, reverse=reverse))
+        return list(queryset.order_by(*_ordering(sort, reverse=reverse))[:limit])
+    f = sort.field
+    keyed = queryset.filter(**{f"{f}__isnull": False})
+    unkeyed = queryset.filter(**{f"{f}__isnull": True})
+    key_order = _ordering(sort, reverse=reverse)
+    pk_order = F("pk").desc() if sort.descending != reverse else F("pk").asc()
+    past = "lt" if sort.descending != reverse else "gt"
+    if cursor is not None and cursor.key is not None:
+        reach = "lte" if sort.descending != reverse else "gte"
+        keyed = keyed.filter(
+            Q(**{f"{f}__{reach}": cursor.key})
+            & (Q(**{f"{f}__{past}": cursor.key}) | Q(**{f"pk__{past}": cursor.pk}))
+        )
+    elif cursor is not None:
+        unkeyed = unkeyed.filter(**{f"pk__{past}": cursor.pk})
+    # Nulls come last going forwards, so first going backwards.
+    segments = [(unkeyed, [pk_order]), (keyed, key_order)]
+    if not reverse:
+        segments.reverse()
+    if cursor is not None and cursor.key is None:
+        # Inside the nulls: forwards there is nothing keyed after them; backwards the
+        # keyed rows all come after the rest of the nulls.
+        segments = segments if reverse else [(unkeyed, [pk_order])]
+    elif cursor is not None and reverse:
+        segments = [(keyed, key_order)]
+    rows: list[ProfessionalDifference] = []
+    for segment, order in segments:
+        if len(rows) >= limit:
+            break
+        rows.extend(segment.order_by(*order)[: limit - len(rows)])
+    return rows
+
+
 def keyset_page(
     queryset: QuerySet[ProfessionalDifference],
     sort: SortKey,
@@ -222,11 +273,7 @@ def keyset_page(
     """One page of ``queryset`` after (or before) a cursor: size + 1 rows are read to know
     whether there is a next page; nothing is counted and nothing is skipped over."""
     if before is not None:
-        rows = list(
-            queryset.filter(_beyond(sort, before, reverse=True)).order_by(
-                *_ordering(sort, reverse=True)
-            )[: size + 1]
-        )
+        rows = _read(queryset, sort, before, reverse=True, limit=size + 1)
         if len(rows) >= size:
             first_page = len(rows) == size  # nothing before these: they are the first page
             rows = rows[:size]
@@ -235,9 +282,7 @@ def keyset_page(
         # Fewer than a page before the cursor (cases were taken out of the list meanwhile):
         # show the first page as it is now.
         after = None
-    if after is not None:
-        queryset = queryset.filter(_beyond(sort, after, reverse=False))
-    rows = list(queryset.order_by(*_ordering(sort, reverse=False))[: size + 1])
+    rows = _read(queryset, sort, after, reverse=False, limit=size + 1)
     has_next = len(rows) > size
     return Page(
         rows[:size], has_previous=after is not None, has_next=has_next, first_page=after is None
@@ -314,7 +359,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     if cursor_problem:
         form.add_error(None, BAD_CURSOR)
 
-    queryset = differences_filtered(differences_visible_to(user), user, filters)
+    queryset = differences_filtered(differences_visible_to_for_pages(user), user, filters)
     if sort_name == SORT_DUE:
         queryset = differences_with_due_at(queryset)
     page = keyset_page(
