@@ -149,7 +149,7 @@ def start_gunicorn(port: int) -> subprocess.Popen[bytes]:
     }
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     log = (OUT_DIR / "gunicorn.log").open("wb")
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 (our own gunicorn, fixed arguments)
         [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi",
          "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", "--preload",
          "--access-logfile", "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null"],
@@ -195,7 +195,7 @@ def fetch(url: str, cookie: str) -> tuple[int, str]:
 
 def wrk(name: str, url: str, cookie: str, clients: int, seconds: int) -> Measure:
     load = os.getloadavg()[0]
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 (wrk with arguments we built)
         [WRK, "-t", str(min(clients, 2)), "-c", str(clients), "-d", f"{seconds}s",
          "--timeout", "10s", "-s", str(BASE_DIR / "bench" / "wrk.lua"), url],
         env={**os.environ, "BENCH_COOKIE": cookie}, capture_output=True, text=True, check=True,

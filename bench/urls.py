@@ -3,7 +3,8 @@
 from django.urls import path
 
 from bench import views
-from config.urls import handler404, handler500, urlpatterns as service_urlpatterns
+from config.urls import handler404, handler500
+from config.urls import urlpatterns as service_urlpatterns
 
 urlpatterns = [
     path("bench/bare/cases/", views.bare_case_list, name="bench_bare_case_list"),

@@ -96,7 +96,8 @@ def bare_case_list(request: HttpRequest) -> HttpResponse:
         body.append(
             f'<tr><td><a href="/cases/{pk}/">{escape(reference)}</a>'
             f"{' (urgent)' if urgent else ''}</td><td>{escape(status)} ({escape(stage)})</td>"
-            f"<td>{due_text}</td><td>{escape(kids)}</td><td>{escape(agency)}; {escape(others or '')}</td>"
+            f"<td>{due_text}</td><td>{escape(kids)}</td>"
+            f"<td>{escape(agency)}; {escape(others or '')}</td>"
             f"<td>{raised:%d %b %Y}</td></tr>"
         )
     body.append("</table>")

@@ -3,18 +3,18 @@
 Paging is by keyset (a cursor of the sort key and the primary key), never OFFSET, and nothing
 is counted (the total is only shown on the last page, where it is known for free), so a page
 costs the same at case 50 and at case 100,000. Every row's facts
-come in a constant number of queries (``differences_with_list_facts``).
+come in a constant number of queries (``list_facts_lookups``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import F, OrderBy, Q, QuerySet
+from django.db.models import Exists, F, OrderBy, OuterRef, Q, QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import URLPattern, path
@@ -24,13 +24,13 @@ from django.views.decorators.http import require_safe
 from agencies.models import TimedStage
 from agencies.selectors import roles_held
 from escalations.forms.lists import SORT_DUE, SORT_NEWEST, SORT_OLDEST, CaseFilterForm
-from escalations.models import ProfessionalDifference
+from escalations.models import ProfessionalDifference, StageEntry
 from escalations.presenters import child_label, clock_for
 from escalations.selectors import (
     differences_filtered,
     differences_visible_to_for_pages,
     differences_with_due_at,
-    differences_with_list_facts,
+    list_facts_lookups,
 )
 from escalations.states import Status
 from escalations.working_time import WorkingCalendar
@@ -80,7 +80,8 @@ def stage_label(stage: str) -> str:
 def case_rows(
     cases: Iterable[ProfessionalDifference], now: datetime | None = None
 ) -> list[CaseRow]:
-    """Rows for cases fetched with ``differences_with_list_facts`` (no further queries)."""
+    """Rows for cases fetched with ``differences_with_list_facts`` or given
+    ``list_facts_lookups`` (no further queries)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     calendars: dict[int, WorkingCalendar] = {}
@@ -101,7 +102,10 @@ def case_rows(
                 clock.paused,
                 clock.due_at,
             )
-        parties = list(case.parties.all())
+        parties: list[Any] = getattr(case, "list_parties", None) or list(case.parties.all())
+        children: list[Any] = getattr(case, "list_children", None)
+        if children is None:
+            children = list(case.children.all())
         rows.append(
             CaseRow(
                 pk=case.pk,
@@ -114,8 +118,7 @@ def case_rows(
                 paused=paused,
                 due_at=due_at,
                 children=tuple(
-                    ChildCell(pk=child.pk, label=child_label(child, today))
-                    for child in case.children.all()
+                    ChildCell(pk=child.pk, label=child_label(child, today)) for child in children
                 ),
                 raising_agency=case.raiser_agency_name,
                 other_agencies=tuple(p.agency.name for p in parties if not p.is_raising),
@@ -132,17 +135,31 @@ def case_rows(
 @dataclass(frozen=True)
 class SortKey:
     """A sort: the key (with the primary key as tie-break), its direction, and whether the
-    key may be null (nulls come last)."""
+    key may be null (nulls come last). ``without_key`` narrows a queryset to the rows whose
+    key is null, as an anti-join (a filter on the null of a LEFT JOIN reads the whole join)."""
 
     field: str
     descending: bool
     nullable: bool
+    without_key: (
+        Callable[[QuerySet[ProfessionalDifference]], QuerySet[ProfessionalDifference]] | None
+    ) = None
+
+
+def _without_running_clock(
+    queryset: QuerySet[ProfessionalDifference],
+) -> QuerySet[ProfessionalDifference]:
+    return queryset.filter(
+        ~Exists(StageEntry.objects.filter(difference=OuterRef("pk"), left_at__isnull=True))
+    )
 
 
 SORTS: dict[str, SortKey] = {
     SORT_NEWEST: SortKey("raised_at", descending=True, nullable=False),
     SORT_OLDEST: SortKey("raised_at", descending=False, nullable=False),
-    SORT_DUE: SortKey("due_at", descending=False, nullable=True),
+    SORT_DUE: SortKey(
+        "due_at", descending=False, nullable=True, without_key=_without_running_clock
+    ),
 }
 
 
@@ -232,7 +249,11 @@ def _read(
         return list(queryset.order_by(*_ordering(sort, reverse=reverse))[:limit])
     f = sort.field
     keyed = queryset.filter(**{f"{f}__isnull": False})
-    unkeyed = queryset.filter(**{f"{f}__isnull": True})
+    unkeyed = (
+        sort.without_key(queryset)
+        if sort.without_key is not None
+        else queryset.filter(**{f"{f}__isnull": True})
+    )
     key_order = _ordering(sort, reverse=reverse)
     pk_order = F("pk").desc() if sort.descending != reverse else F("pk").asc()
     past = "lt" if sort.descending != reverse else "gt"
@@ -256,10 +277,10 @@ def _read(
         segments = [(keyed, key_order)]
     rows: list[ProfessionalDifference] = []
     for segment, order in segments:
-        if len(rows) >= limit:
-            break
-        rows.extend(segment.order_by(*order)[: limit - len(rows)])
-    return rows
+        # Every segment is read (at least one row) so that a page runs the same queries
+        # whether or not the first segment filled it.
+        rows.extend(segment.order_by(*order)[: max(limit - len(rows), 1)])
+    return rows[:limit]
 
 
 def keyset_page(
@@ -363,12 +384,14 @@ def case_list(request: HttpRequest) -> HttpResponse:
     if sort_name == SORT_DUE:
         queryset = differences_with_due_at(queryset)
     page = keyset_page(
-        differences_with_list_facts(queryset),
+        queryset.select_related("partnership"),
         sort,
         after=after,
         before=before,
         size=PAGE_SIZE,
     )
+    # Once for the page (a sort by due date may read it in two segments).
+    prefetch_related_objects(page.rows, *list_facts_lookups())
     # Where the page starts, for "Showing 51 to 100": carried in the links, never counted.
     start = 1 if page.first_page else _positive_int(request.GET.get("start"))
     if start is not None and before is not None and not page.first_page:
