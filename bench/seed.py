@@ -230,7 +230,7 @@ def _people(partnership: Partnership) -> dict[str, Any]:
 
 def _roles_seeing(highest: str) -> list[str]:
     rank = STAGE_RANK[highest]
-    roles = [AgencyRole.LINE_MANAGER, AgencyRole.SAFEGUARDING_LEAD]
+    roles: list[str] = [AgencyRole.LINE_MANAGER, AgencyRole.SAFEGUARDING_LEAD]
     if rank >= STAGE_RANK[Status.STAGE_3]:
         roles.append(AgencyRole.SENIOR_MANAGER)
     if rank >= STAGE_RANK[Status.STAGE_4]:
@@ -253,8 +253,14 @@ def make(partnership: Partnership) -> tuple[int, int]:
     ids = reserve_ids(ProfessionalDifference, CASES)
     total_entries = 0
     for start in range(0, CASES, BATCH):
-        cases, stage_rows, parties, children, outcomes = [], [], [], [], []
-        user_grants, group_grants, entries = [], [], []
+        cases: list[tuple[Any, ...]] = []
+        stage_rows: list[tuple[Any, ...]] = []
+        parties: list[tuple[Any, ...]] = []
+        children: list[tuple[Any, ...]] = []
+        outcomes: list[tuple[Any, ...]] = []
+        user_grants: list[tuple[Any, ...]] = []
+        group_grants: list[tuple[Any, ...]] = []
+        entries: list[tuple[Any, ...]] = []
         for n in range(start, min(start + BATCH, CASES)):
             pk = ids[n]
             agency_index = n % AGENCIES

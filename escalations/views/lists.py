@@ -103,7 +103,7 @@ def case_rows(
                 clock.due_at,
             )
         parties: list[Any] = getattr(case, "list_parties", None) or list(case.parties.all())
-        children: list[Any] = getattr(case, "list_children", None)
+        children: list[Any] | None = getattr(case, "list_children", None)
         if children is None:
             children = list(case.children.all())
         rows.append(
