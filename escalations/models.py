@@ -116,6 +116,8 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
         ordering = ["-raised_at", "-pk"]
         indexes = [
             models.Index(fields=["partnership", "status"], name="difference_status_idx"),
+            # The case list walks a partnership's cases newest (or oldest) first.
+            models.Index(fields=["partnership", "raised_at"], name="difference_raised_idx"),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from django.http import Http404
 
 from agencies.models import PartnershipRole
 from agencies.services import agency_membership_revoke, partnership_membership_grant
+from escalations import selectors
 from escalations.selectors import (
     difference_get_for,
     differences_visible_to,
@@ -24,13 +25,17 @@ from tests.factories.differences import difference_at
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(params=["get_objects_for_user", "for_pages"])
-def visible_to(request: Any) -> Callable[[Any], Any]:
-    """Both readers of the visibility grants: guardian's (sets and counts) and the correlated
-    one the case list pages with; each must show exactly the same cases."""
+@pytest.fixture(params=["get_objects_for_user", "for_pages", "for_pages_probed"])
+def visible_to(request: Any, monkeypatch: Any) -> Callable[[Any], Any]:
+    """Every reader of the visibility grants: guardian's (sets and counts) and the one the
+    case list pages with, which hashes a small set and probes a large one (forced here);
+    each must show exactly the same cases."""
+    if request.param == "for_pages_probed":
+        monkeypatch.setattr(selectors, "PROBE_FROM_GRANTS", 0)
     return {
         "get_objects_for_user": differences_visible_to,
         "for_pages": differences_visible_to_for_pages,
+        "for_pages_probed": differences_visible_to_for_pages,
     }[request.param]
 
 
