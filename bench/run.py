@@ -205,7 +205,7 @@ def write_results(steps: dict[str, Step], start_load: tuple[float, float, float]
     if price:
         lines += [
             "",
-            "## The price of object permissions (in process, p50 of 30)",
+            "## The price of object permissions (in process, p50 of 30 runs a page, 5 a count)",
             "",
             "guardian's `get_objects_for_user` (what `differences_visible_to` uses for sets "
             "and counts), the correlated form the case list pages with "
