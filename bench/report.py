@@ -19,7 +19,7 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,7 +52,7 @@ django.setup()
 
 from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, models, transaction  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.db.models import Max  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -72,6 +72,7 @@ from agencies.services import (  # noqa: E402
     partnership_create,
     partnership_membership_grant,
 )
+from bench.bulk import copy_rows, reserve_ids  # noqa: E402
 from escalations.models import (  # noqa: E402
     Action,
     Child,
@@ -108,42 +109,6 @@ THEMES = (
     "Escalation culture",
     "Recording",
 )
-
-
-def copy_rows(
-    model: type[models.Model], fields: Sequence[str], rows: Iterable[tuple[Any, ...]]
-) -> int:
-    """COPY rows into the model's table; every other column takes its default."""
-    defaults = {
-        field.attname: field.get_default()
-        for field in model._meta.concrete_fields
-        if field.attname not in fields and not (field.primary_key and field.attname == "id")
-    }
-    columns = [*fields, *defaults]
-    extra = tuple(defaults.values())
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(column) for column in columns)
-    count = 0
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(  # type: ignore[attr-defined]
-            f"COPY {table} ({names}) FROM STDIN"
-        ) as copy,
-    ):
-        for row in rows:
-            copy.write_row(row + extra)
-            count += 1
-    return count
-
-
-def reserve_ids(model: type[models.Model], n: int) -> list[int]:
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, n],
-        )
-        return [row[0] for row in cursor.fetchall()]
 
 
 def make_data() -> Partnership:

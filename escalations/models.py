@@ -130,6 +130,8 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
         ordering = ["-raised_at", "-pk"]
         indexes = [
             models.Index(fields=["partnership", "status"], name="difference_status_idx"),
+            # The case list walks a partnership's cases newest (or oldest) first.
+            models.Index(fields=["partnership", "raised_at"], name="difference_raised_idx"),
         ]
 
     def __str__(self) -> str:
@@ -442,6 +444,12 @@ class StageEntry(models.Model):
                 fields=["next_check_at"],
                 name="stage_entry_next_check_idx",
                 condition=models.Q(next_check_at__isnull=False),
+            ),
+            # The case list sorted by due date walks the running clocks in due order.
+            models.Index(
+                fields=["due_at", "difference"],
+                name="stage_entry_open_due_idx",
+                condition=models.Q(left_at__isnull=True),
             ),
         ]
         constraints = [

@@ -163,6 +163,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     difference = difference_get_for(request.user, pk)
     children = list(difference.children.all())
     parties = list(difference.parties.select_related("agency"))
+    # The rules ask for the party agencies again and again: give them what was just read.
+    difference.__dict__["_party_agency_ids"] = frozenset(party.agency_id for party in parties)
     named = list(difference.named_professionals.select_related("agency"))
     actions = list(difference.actions.all())
     # Only the linked cases this person may also see (both directions of the link).

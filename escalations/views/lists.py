@@ -3,18 +3,18 @@
 Paging is by keyset (a cursor of the sort key and the primary key), never OFFSET, and nothing
 is counted (the total is only shown on the last page, where it is known for free), so a page
 costs the same at case 50 and at case 100,000. Every row's facts
-come in a constant number of queries (``differences_with_list_facts``).
+come in a constant number of queries (``list_facts_lookups``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import F, OrderBy, Q, QuerySet
+from django.db.models import Exists, F, OrderBy, OuterRef, Q, QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import URLPattern, path
@@ -24,13 +24,13 @@ from django.views.decorators.http import require_safe
 from agencies.models import TimedStage
 from agencies.selectors import roles_held
 from escalations.forms.lists import SORT_DUE, SORT_NEWEST, SORT_OLDEST, CaseFilterForm
-from escalations.models import ProfessionalDifference
+from escalations.models import ProfessionalDifference, StageEntry
 from escalations.presenters import child_label, clock_for
 from escalations.selectors import (
     differences_filtered,
-    differences_visible_to,
+    differences_visible_to_for_pages,
     differences_with_due_at,
-    differences_with_list_facts,
+    list_facts_lookups,
 )
 from escalations.states import Status
 from escalations.working_time import WorkingCalendar
@@ -80,7 +80,8 @@ def stage_label(stage: str) -> str:
 def case_rows(
     cases: Iterable[ProfessionalDifference], now: datetime | None = None
 ) -> list[CaseRow]:
-    """Rows for cases fetched with ``differences_with_list_facts`` (no further queries)."""
+    """Rows for cases fetched with ``differences_with_list_facts`` or given
+    ``list_facts_lookups`` (no further queries)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     calendars: dict[int, WorkingCalendar] = {}
@@ -101,7 +102,10 @@ def case_rows(
                 clock.paused,
                 clock.due_at,
             )
-        parties = list(case.parties.all())
+        parties: list[Any] = getattr(case, "list_parties", None) or list(case.parties.all())
+        children: list[Any] | None = getattr(case, "list_children", None)
+        if children is None:
+            children = list(case.children.all())
         rows.append(
             CaseRow(
                 pk=case.pk,
@@ -114,8 +118,7 @@ def case_rows(
                 paused=paused,
                 due_at=due_at,
                 children=tuple(
-                    ChildCell(pk=child.pk, label=child_label(child, today))
-                    for child in case.children.all()
+                    ChildCell(pk=child.pk, label=child_label(child, today)) for child in children
                 ),
                 raising_agency=case.raiser_agency_name,
                 other_agencies=tuple(p.agency.name for p in parties if not p.is_raising),
@@ -132,17 +135,31 @@ def case_rows(
 @dataclass(frozen=True)
 class SortKey:
     """A sort: the key (with the primary key as tie-break), its direction, and whether the
-    key may be null (nulls come last)."""
+    key may be null (nulls come last). ``without_key`` narrows a queryset to the rows whose
+    key is null, as an anti-join (a filter on the null of a LEFT JOIN reads the whole join)."""
 
     field: str
     descending: bool
     nullable: bool
+    without_key: (
+        Callable[[QuerySet[ProfessionalDifference]], QuerySet[ProfessionalDifference]] | None
+    ) = None
+
+
+def _without_running_clock(
+    queryset: QuerySet[ProfessionalDifference],
+) -> QuerySet[ProfessionalDifference]:
+    return queryset.filter(
+        ~Exists(StageEntry.objects.filter(difference=OuterRef("pk"), left_at__isnull=True))
+    )
 
 
 SORTS: dict[str, SortKey] = {
     SORT_NEWEST: SortKey("raised_at", descending=True, nullable=False),
     SORT_OLDEST: SortKey("raised_at", descending=False, nullable=False),
-    SORT_DUE: SortKey("due_at", descending=False, nullable=True),
+    SORT_DUE: SortKey(
+        "due_at", descending=False, nullable=True, without_key=_without_running_clock
+    ),
 }
 
 
@@ -211,6 +228,61 @@ class Page:
     first_page: bool
 
 
+def _read(
+    queryset: QuerySet[ProfessionalDifference],
+    sort: SortKey,
+    cursor: Cursor | None,
+    *,
+    reverse: bool,
+    limit: int,
+) -> list[ProfessionalDifference]:
+    """Up to ``limit`` rows in the sort's order (``reverse``: backwards) past ``cursor``.
+
+    A nullable key is read as two segments, the rows with a key (in key order) and the rows
+    without (in primary-key order), each an inner-joined query that can walk an index and
+    stop at the limit; one query ordering by a key that may be null (a LEFT JOIN) must
+    read and sort every visible row first.
+    """
+    if not sort.nullable:
+        if cursor is not None:
+            queryset = queryset.filter(_beyond(sort, cursor, reverse=reverse))
+        return list(queryset.order_by(*_ordering(sort, reverse=reverse))[:limit])
+    f = sort.field
+    keyed = queryset.filter(**{f"{f}__isnull": False})
+    unkeyed = (
+        sort.without_key(queryset)
+        if sort.without_key is not None
+        else queryset.filter(**{f"{f}__isnull": True})
+    )
+    key_order = _ordering(sort, reverse=reverse)
+    pk_order = F("pk").desc() if sort.descending != reverse else F("pk").asc()
+    past = "lt" if sort.descending != reverse else "gt"
+    if cursor is not None and cursor.key is not None:
+        reach = "lte" if sort.descending != reverse else "gte"
+        keyed = keyed.filter(
+            Q(**{f"{f}__{reach}": cursor.key})
+            & (Q(**{f"{f}__{past}": cursor.key}) | Q(**{f"pk__{past}": cursor.pk}))
+        )
+    elif cursor is not None:
+        unkeyed = unkeyed.filter(**{f"pk__{past}": cursor.pk})
+    # Nulls come last going forwards, so first going backwards.
+    segments = [(unkeyed, [pk_order]), (keyed, key_order)]
+    if not reverse:
+        segments.reverse()
+    if cursor is not None and cursor.key is None:
+        # Inside the nulls: forwards there is nothing keyed after them; backwards the
+        # keyed rows all come after the rest of the nulls.
+        segments = segments if reverse else [(unkeyed, [pk_order])]
+    elif cursor is not None and reverse:
+        segments = [(keyed, key_order)]
+    rows: list[ProfessionalDifference] = []
+    for segment, order in segments:
+        # Every segment is read (at least one row) so that a page runs the same queries
+        # whether or not the first segment filled it.
+        rows.extend(segment.order_by(*order)[: max(limit - len(rows), 1)])
+    return rows[:limit]
+
+
 def keyset_page(
     queryset: QuerySet[ProfessionalDifference],
     sort: SortKey,
@@ -222,11 +294,7 @@ def keyset_page(
     """One page of ``queryset`` after (or before) a cursor: size + 1 rows are read to know
     whether there is a next page; nothing is counted and nothing is skipped over."""
     if before is not None:
-        rows = list(
-            queryset.filter(_beyond(sort, before, reverse=True)).order_by(
-                *_ordering(sort, reverse=True)
-            )[: size + 1]
-        )
+        rows = _read(queryset, sort, before, reverse=True, limit=size + 1)
         if len(rows) >= size:
             first_page = len(rows) == size  # nothing before these: they are the first page
             rows = rows[:size]
@@ -235,9 +303,7 @@ def keyset_page(
         # Fewer than a page before the cursor (cases were taken out of the list meanwhile):
         # show the first page as it is now.
         after = None
-    if after is not None:
-        queryset = queryset.filter(_beyond(sort, after, reverse=False))
-    rows = list(queryset.order_by(*_ordering(sort, reverse=False))[: size + 1])
+    rows = _read(queryset, sort, after, reverse=False, limit=size + 1)
     has_next = len(rows) > size
     return Page(
         rows[:size], has_previous=after is not None, has_next=has_next, first_page=after is None
@@ -314,16 +380,18 @@ def case_list(request: HttpRequest) -> HttpResponse:
     if cursor_problem:
         form.add_error(None, BAD_CURSOR)
 
-    queryset = differences_filtered(differences_visible_to(user), user, filters)
+    queryset = differences_filtered(differences_visible_to_for_pages(user), user, filters)
     if sort_name == SORT_DUE:
         queryset = differences_with_due_at(queryset)
     page = keyset_page(
-        differences_with_list_facts(queryset),
+        queryset.select_related("partnership"),
         sort,
         after=after,
         before=before,
         size=PAGE_SIZE,
     )
+    # Once for the page (a sort by due date may read it in two segments).
+    prefetch_related_objects(page.rows, *list_facts_lookups())
     # Where the page starts, for "Showing 51 to 100": carried in the links, never counted.
     start = 1 if page.first_page else _positive_int(request.GET.get("start"))
     if start is not None and before is not None and not page.first_page:

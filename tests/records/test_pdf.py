@@ -607,6 +607,23 @@ def test_building_the_record_takes_the_same_queries_for_5_and_80_entries(world: 
     assert counts[0] == counts[1]
 
 
+def test_the_record_download_runs_the_same_queries_for_5_and_80_entries(world: World) -> None:
+    client = signed_in(world.raiser)
+    counts = []
+    for entries in (5, 80):
+        case = raise_difference(world)
+        for n in range(entries):
+            entry_record(
+                actor=world.raiser, difference=case, kind=EntryKind.CALL, facts=f"Call {n}."
+            )
+        client.get(record_url(case))  # warm caches (content types, the session)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(record_url(case))
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
 # -- hostile content ------------------------------------------------------------------------
 
 IMG = "<img src=file:///etc/passwd>"

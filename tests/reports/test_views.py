@@ -226,14 +226,20 @@ def test_the_report_runs_a_constant_number_of_queries(monitoring: Fixture, clien
     _queries(client, url, PERIOD_QUERY)  # warm caches (content types, sessions)
     small = _queries(client, url, PERIOD_QUERY)
     small_csv = _queries(client, reverse("report_download", args=["csv"]), PERIOD_QUERY)
+    small_xlsx = _queries(client, reverse("report_download", args=["xlsx"]), PERIOD_QUERY)
+    small_pdf = _queries(client, reverse("report_download", args=["pdf"]), PERIOD_QUERY)
     _more_cases(world, 60)
     theme = next(iter(monitoring.themes.values()))
     for case in world.partnership.differences.filter(status=Status.CLOSED)[:10]:
         CaseLearningTheme.objects.get_or_create(difference=case, theme=theme)
     large = _queries(client, url, PERIOD_QUERY)
     large_csv = _queries(client, reverse("report_download", args=["csv"]), PERIOD_QUERY)
+    large_xlsx = _queries(client, reverse("report_download", args=["xlsx"]), PERIOD_QUERY)
+    large_pdf = _queries(client, reverse("report_download", args=["pdf"]), PERIOD_QUERY)
     assert small == large
     assert small_csv == large_csv
+    assert small_xlsx == large_xlsx
+    assert small_pdf == large_pdf
     assert large <= 32
 
 
