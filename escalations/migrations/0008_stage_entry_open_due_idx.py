@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("escalations", "0004_notification_stage_due_and_index"),
+        ("escalations", "0007_notification_set_based_references"),
     ]
 
     operations = [

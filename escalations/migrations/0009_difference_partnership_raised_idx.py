@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("escalations", "0005_stage_entry_open_due_idx"),
+        ("escalations", "0008_stage_entry_open_due_idx"),
     ]
 
     operations = [
