@@ -114,8 +114,8 @@ def mfa_enrol(user: User) -> None:
     itself is written directly, as after a completed sign-in)."""
     if not apps.is_installed("allauth.mfa"):
         return
-    from allauth.mfa.models import Authenticator  # type: ignore[import-not-found]
-    from allauth.mfa.utils import encrypt  # type: ignore[import-not-found]
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.utils import encrypt
 
     Authenticator.objects.get_or_create(
         user=user,
@@ -131,7 +131,17 @@ def session_cookie(user: User) -> str:
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    # As after a completed sign-in with the second factor (accounts.sessions): the sign-in
+    # time for the 12-hour limit, and the authenticator already checked.
+    from accounts.services import session_track
+    from accounts.sessions import MFA_ENROLLED, SIGNED_IN_AT, TRACKED_KEY
+
+    store[SIGNED_IN_AT] = time.time()
+    store[MFA_ENROLLED] = True
     store.create()
+    session_track(user=user, session_key=store.session_key)
+    store[TRACKED_KEY] = store.session_key
+    store.save()
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
 
 
