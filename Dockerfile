@@ -45,6 +45,7 @@ COPY escalations ./escalations
 COPY records ./records
 COPY reports ./reports
 COPY ops ./ops
+COPY accounts ./accounts
 COPY templates ./templates
 COPY ui ./ui
 COPY --from=assets /build/ui/static/build ./ui/static/build

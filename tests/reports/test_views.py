@@ -240,7 +240,7 @@ def test_the_report_runs_a_constant_number_of_queries(monitoring: Fixture, clien
     assert small_csv == large_csv
     assert small_xlsx == large_xlsx
     assert small_pdf == large_pdf
-    assert large <= 32
+    assert large <= 33  # with the session and access-audit bookkeeping of every request
 
 
 def test_downloads_are_recorded_in_the_audit_trail(monitoring: Fixture, client: Client) -> None:
