@@ -185,6 +185,12 @@ bench: bootstrap system-packages
 	@url="$(BENCH_DATABASE_URL)"; server="$${url%/*}"; name="$${url##*/}"
 	psql "$$server/postgres" -qtAc "SELECT 1 FROM pg_database WHERE datname = '$$name'" | grep -q 1 \
 	  || psql "$$server/postgres" -qc "CREATE DATABASE \"$$name\""
+	# wrk is the load generator: installed with apt when missing and we are root.
+	if ! command -v wrk >/dev/null && [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+	  echo "==> apt-get install wrk"
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
+	fi
 	command -v wrk >/dev/null || { echo "make bench needs wrk (apt-get install wrk)" >&2; exit 2; }
 	export DATABASE_URL="$(BENCH_DATABASE_URL)" SECRET_KEY=bench-only-not-secret
 	export CELERY_BROKER_URL="$${BENCH_BROKER_URL:-redis://127.0.0.1:6379/15}"
