@@ -290,9 +290,7 @@ def _foreign_sign_in_records(world: World, q_case: ProfessionalDifference) -> di
         "account.EmailAddress": EmailAddress.objects.create(
             user=person, email="d.practitioner@example.org", verified=True, primary=True
         ),
-        "mfa.Authenticator": Authenticator.objects.get(
-            user=person, type=Authenticator.Type.TOTP
-        ),
+        "mfa.Authenticator": Authenticator.objects.get(user=person, type=Authenticator.Type.TOTP),
         "axes.AccessAttempt": AccessAttempt.objects.create(
             **seen, http_accept="text/html", path_info="/sign-in/", failures_since_start=1
         ),

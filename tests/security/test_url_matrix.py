@@ -350,17 +350,17 @@ def run_matrix(m: MatrixWorld, personas: tuple[str, ...]) -> Attempts:
 
 
 @pytest.mark.parametrize("chunk", range(len(CHUNKS)), ids=lambda i: "+".join(CHUNKS[i]))
-def test_the_matrix(matrix: MatrixWorld, chunk: int, capsys: Any) -> None:
+def test_the_matrix(matrix: MatrixWorld, chunk: int) -> None:
     personas = CHUNKS[chunk]
     attempts = run_matrix(matrix, personas)
-    with capsys.disabled():
-        print(
-            f"\nURL matrix chunk {chunk + 1}/{len(CHUNKS)} ({', '.join(personas)}): "
-            f"{attempts.count} requests on {len(matrix.cases)} cases; {attempts.cross_agency} "
-            f"cross-agency attempts, all refused with 404; {attempts.reauthentication_asked} "
-            f"downloads asked for re-authentication; statuses "
-            f"{dict(sorted(attempts.by_status.items()))}"
-        )
+    # Captured, so that pytest-xdist carries it back: `pytest -rP` (or -s) shows it.
+    print(
+        f"\nURL matrix chunk {chunk + 1}/{len(CHUNKS)} ({', '.join(personas)}): "
+        f"{attempts.count} requests on {len(matrix.cases)} cases; {attempts.cross_agency} "
+        f"cross-agency attempts, all refused with 404; {attempts.reauthentication_asked} "
+        f"downloads asked for re-authentication; statuses "
+        f"{dict(sorted(attempts.by_status.items()))}"
+    )
     assert not attempts.failures, "\n".join(attempts.failures[:80])
     assert attempts.cross_agency >= CROSS_AGENCY_PER_CHUNK
     if any(p != ANONYMOUS for p in personas):
@@ -499,3 +499,35 @@ def test_a_person_who_sees_a_case_but_may_not_act_changes_nothing(
             assert snapshot() == before, (persona, action)
             tried += 1
     assert tried >= 20
+
+
+def test_the_sign_in_records_are_for_superusers_only_in_the_admin(matrix: MatrixWorld) -> None:
+    """allauth's and django-axes' own admins list every person of every partnership: a
+    partnership administrator (even holding their "view" permissions) is refused them."""
+    from agencies.admin import SUPERUSER_ONLY_MODELS
+
+    client = Client()
+    for persona, status in (("administrator", 403), ("superuser", 200)):
+        sign_in(client, matrix.user(persona))
+        for label in SUPERUSER_ONLY_MODELS:
+            app_label, model = label.lower().split(".")
+            url = reverse(f"admin:{app_label}_{model}_changelist")
+            assert client.get(url).status_code == status, (persona, url)
+
+
+def test_the_access_log_is_read_only_in_the_admin(matrix: MatrixWorld) -> None:
+    from records.models import AccessEvent
+
+    event = matrix.foreign_admin_objects["records.AccessEvent"]
+    client = Client()
+    sign_in(client, matrix.user("superuser"))
+    count = AccessEvent.objects.count()
+    assert client.get(reverse("admin:records_accessevent_add")).status_code == 403
+    delete = reverse("admin:records_accessevent_delete", args=[event.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    change = reverse("admin:records_accessevent_change", args=[event.pk])
+    assert client.post(change, {"username": "someone_else"}).status_code == 403
+    event.refresh_from_db()
+    assert event.username == "d_practitioner"
+    # Every request above is itself logged: the log only grows.
+    assert AccessEvent.objects.count() >= count
