@@ -7,6 +7,11 @@
   own, another party agency's, one their agency is not party to, one of another partnership. A
   case they may not see is 404 on every page, action, download and child chronology; a POST by
   anyone refused changes nothing. Every page they may see mentions no case they may not see.
+  Signed in freshly re-authenticated, a permitted download is 200; with a session that has
+  not re-authenticated for 10 minutes, the case record PDF, the report download and the
+  subject access exports send a permitted person to "Confirm it is you" and are still 404
+  for anyone else. It runs in chunks of personas (``CHUNKS``) so pytest-xdist spreads it;
+  each chunk needs its share of the 500 cross-agency attempts (``pytest -rP`` shows counts).
 * Searches return exactly the cases spec §5 allows.
 """
 
