@@ -263,3 +263,53 @@ class SuperuserGroupAdmin(DjangoGroupAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return _superuser(request)
+
+
+# -- sign-in records -----------------------------------------------------------------------
+# allauth's e-mail addresses and authenticators and django-axes' attempt logs register their
+# own admins, which show every person of every partnership to anyone holding the model's
+# "view" permission. They are for operators (superusers) only; a partnership administrator
+# reads who did what in the access log (records.AccessEvent), scoped to their partnership.
+
+
+class SuperuserOnlyMixin:
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _superuser(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _superuser(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return _superuser(request) and super().has_add_permission(request, *args)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _superuser(request) and super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _superuser(request) and super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+
+SUPERUSER_ONLY_MODELS = (
+    "account.EmailAddress",
+    "mfa.Authenticator",
+    "axes.AccessAttempt",
+    "axes.AccessLog",
+    "axes.AccessFailureLog",
+)
+
+
+def _superusers_only(label: str) -> None:
+    from django.apps import apps
+
+    model = apps.get_model(label)
+    if not admin.site.is_registered(model):
+        return
+    registered = type(admin.site.get_model_admin(model))
+    admin.site.unregister(model)
+    admin.site.register(
+        model, type(f"SuperuserOnly{registered.__name__}", (SuperuserOnlyMixin, registered), {})
+    )
+
+
+for _label in SUPERUSER_ONLY_MODELS:
+    _superusers_only(_label)

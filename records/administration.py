@@ -16,6 +16,7 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
+from accounts.reauthentication import require_recent_reauthentication
 from agencies.models import Partnership
 from agencies.selectors import partnerships_administered_by
 from escalations.errors import DifferenceRefused
@@ -254,6 +255,10 @@ def subject_access_child(request: HttpRequest, child_pk: int) -> HttpResponse:
 
 def _export(request: HttpRequest, child_pk: int, fmt: str) -> tuple[Child, dict[str, Any]]:
     child = subject_access.child_administered_get(request.user, child_pk)
+    # An export of a child's data, like the case record PDF: the password (or a code) again
+    # unless given in the last 10 minutes; after the access check, so others still get 404,
+    # and before the audit entry, which records only exports that happened.
+    require_recent_reauthentication(request)
     setattr(request, PARTNERSHIP_ATTRIBUTE, child.difference.partnership_id)
     data = subject_access.subject_access_export(
         child, generated_by=_name(request.user), generated_at=timezone.now()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from django.test import Client
 from django.urls import reverse
@@ -16,11 +17,15 @@ from records.models import AccessEvent, AuditEvent
 from tests.conftest import World
 from tests.factories.directory import UserFactory
 from tests.records.retention_world import CHILD, PROFESSIONAL, closed_case
+from tests.support.mfa import reauthenticate
 
 
-def signed_in(user: Any) -> Client:
+def signed_in(user: Any, *, reauthenticated: bool = True) -> Client:
+    """Signed in and, as an export needs, freshly re-authenticated (unless told not)."""
     client = Client()
     client.force_login(user)
+    if reauthenticated:
+        reauthenticate(client)
     return client
 
 
@@ -126,9 +131,39 @@ def test_an_administrator_of_another_partnership_gets_404(world: World) -> None:
     partnership_membership_grant(
         user=q_admin, partnership=world.other_partnership, role=PartnershipRole.ADMINISTRATOR
     )
-    client = signed_in(q_admin)
-    for name in ("subject_access_child", "subject_access_json", "subject_access_pdf"):
-        assert client.get(reverse(name, args=[amira.pk])).status_code == 404
+    for fresh in (True, False):
+        client = signed_in(q_admin, reauthenticated=fresh)
+        for name in ("subject_access_child", "subject_access_json", "subject_access_pdf"):
+            assert client.get(reverse(name, args=[amira.pk])).status_code == 404
     found = client.get(reverse("subject_access_search"), {"name": "Amira"})
     assert found.context["results"] == []
     assert date(2015, 3, 4)  # the child exists, but not in Q
+
+
+def test_the_exports_ask_for_the_password_again_and_export_nothing_until_given(
+    world: World,
+) -> None:
+    """Like the case record PDF: unless re-authenticated in the last 10 minutes, the JSON and
+    the PDF send the administrator to "Confirm it is you" and back, and nothing is exported
+    (or audited as exported) before that."""
+    _, amira = _amira(world)
+    client = signed_in(world.administrator, reauthenticated=False)
+    for name in ("subject_access_json", "subject_access_pdf"):
+        url = reverse(name, args=[amira.pk])
+        response = client.get(url)
+        assert response.status_code == 302
+        location = urlsplit(response["Location"])
+        assert location.path == reverse("account_reauthenticate")
+        assert parse_qs(location.query)["next"] == [url]
+    assert not AuditEvent.objects.filter(action="subject_access_export").exists()
+
+    url = reverse("subject_access_json", args=[amira.pk])
+    back = client.post(
+        f"{reverse('account_reauthenticate')}?next={url}",
+        {"password": "a-test-password-123", "next": url},
+    )
+    assert back.status_code == 302 and back["Location"] == url
+    response = client.get(url)
+    assert response.status_code == 200
+    assert json.loads(response.content)["cases"]
+    assert AuditEvent.objects.filter(action="subject_access_export").count() == 1

@@ -39,16 +39,21 @@ from reports.models import LearningTheme
 from tests.conftest import World
 from tests.factories.differences import difference_at, raise_difference
 from tests.factories.directory import AgencyFactory, UserFactory
+from tests.support.mfa import reauthenticate
 
 # -- signing in -----------------------------------------------------------------------------
 
 
-def sign_in(client: Client, user: Any) -> None:
-    """The one place the matrix signs someone in. When sign-in gains MFA and re-authentication
-    (allauth), mark the session as fully authenticated here, and every row follows."""
+def sign_in(client: Client, user: Any, *, fresh: bool = True) -> None:
+    """The one place the matrix signs someone in: a session past the second factor (every
+    persona has a TOTP authenticator, so the compulsory set-up page stays out of the way) and,
+    with ``fresh``, just re-authenticated on allauth's own page, as before a download.
+    ``fresh=False`` is a session older than the re-authentication timeout would look."""
     client.logout()
     if user is not None:
         client.force_login(user)
+        if fresh:
+            reauthenticate(client)
 
 
 # -- who --------------------------------------------------------------------------------------
@@ -257,6 +262,7 @@ def build_matrix_world(world: World) -> MatrixWorld:
     }
     d_membership = world.d_practitioner.agency_memberships.get()
     foreign = {
+        **_foreign_sign_in_records(world, q_case),
         "agencies.Partnership": world.other_partnership,
         "agencies.Agency": world.agency_d,
         "agencies.AgencyMembership": d_membership,
@@ -267,6 +273,44 @@ def build_matrix_world(world: World) -> MatrixWorld:
         "reports.LearningTheme": themes["q"],
     }
     return MatrixWorld(world, people, cases, notification, themes, foreign)
+
+
+def _foreign_sign_in_records(world: World, q_case: ProfessionalDifference) -> dict[str, Any]:
+    """A record of each sign-in and access-log model about someone of partnership Q, for the
+    admin rows: an administrator of P must not read them."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    from records.models import AccessEvent, AccessOutcome
+
+    person = world.d_practitioner
+    seen = {"username": person.username, "ip_address": "192.0.2.7", "user_agent": "Matrix"}
+    return {
+        "account.EmailAddress": EmailAddress.objects.create(
+            user=person, email="d.practitioner@example.org", verified=True, primary=True
+        ),
+        "mfa.Authenticator": Authenticator.objects.get(user=person, type=Authenticator.Type.TOTP),
+        "axes.AccessAttempt": AccessAttempt.objects.create(
+            **seen, http_accept="text/html", path_info="/sign-in/", failures_since_start=1
+        ),
+        "axes.AccessLog": AccessLog.objects.create(
+            **seen, http_accept="text/html", path_info="/sign-in/"
+        ),
+        "axes.AccessFailureLog": AccessFailureLog.objects.create(
+            **seen, http_accept="text/html", path_info="/sign-in/"
+        ),
+        "records.AccessEvent": AccessEvent.objects.create(
+            user=person,
+            username=person.username,
+            url_name="case_detail",
+            method="GET",
+            case_id=q_case.pk,
+            partnership_id=q_case.partnership_id,
+            status_code=200,
+            outcome=AccessOutcome.ALLOWED,
+        ),
+    }
 
 
 # -- the rows ---------------------------------------------------------------------------------
@@ -296,6 +340,11 @@ class Row:
     get: bool = True
     heavy: bool = False
     model: str = ""  # an admin page's model label
+    # A download that asks for the password again unless given in the last 10 minutes.
+    download: bool = False
+    # The statuses a permitted person gets, when not plain 200 (a redirect, a 404 for
+    # something they do not have).
+    permitted: frozenset[int] = frozenset({200})
 
 
 def _state(t: Target) -> str:
@@ -375,9 +424,27 @@ def _child_kwargs(t: Target) -> dict[str, Any]:
 
 
 ROWS: dict[str, Row] = {
-    # -- signing in and out
+    # -- signing in and out (the service's names and allauth's, on the same routes)
     "sign_in": Row("public"),
+    "account_login": Row("public"),
     "sign_out": Row("sign_out", get=False, post=lambda t: {}),
+    "account_logout": Row("sign_out", get=False, post=lambda t: {}),
+    # -- one's own account: allauth's pages (accounts/urls.py)
+    "account_inactive": Row("public"),
+    "account_reauthenticate": Row("own_account"),
+    "mfa_index": Row("own_account"),
+    "mfa_reauthenticate": Row("own_account"),
+    # Everyone here has an authenticator already: the set-up page sends them to the index.
+    "mfa_activate_totp": Row("own_account", permitted=frozenset({302})),
+    # Nobody here has recovery codes yet (they come with the set-up): nothing to show.
+    "mfa_view_recovery_codes": Row("own_account", permitted=frozenset({404})),
+    "mfa_generate_recovery_codes": Row("own_account"),
+    # Nobody here has recovery codes yet: nothing to download.
+    "mfa_download_recovery_codes": Row("own_account", permitted=frozenset({404})),
+    # The second step of signing in: without a first step under way, back to the sign-in.
+    "mfa_authenticate": Row("mid_sign_in"),
+    # Two-factor authentication cannot be turned off: a redirect to the index for anyone.
+    "mfa_deactivate_totp": Row("redirect"),
     # -- pages of anyone signed in
     "home": Row("signed_in"),
     "case_list": Row("signed_in"),
@@ -393,7 +460,7 @@ ROWS: dict[str, Row] = {
     ),
     # -- the monitoring report (business managers and administrators)
     "report": Row("report"),
-    "report_download": Row("report", kwargs=lambda t: {"fmt": "csv"}),
+    "report_download": Row("report", kwargs=lambda t: {"fmt": "csv"}, download=True),
     # -- a case: its page, its actions, its downloads, its children
     "case_detail": Row("case"),
     "case_entry_copy": Row("case", kwargs=_entry_kwargs),
@@ -408,14 +475,25 @@ ROWS: dict[str, Row] = {
         },
     ),
     **{name: Row("case", post=payload) for name, payload in ACTION_POSTS.items()},
-    "case_record_pdf": Row("case", heavy=True),
+    "case_record_pdf": Row("case", heavy=True, download=True),
     "case_learning_themes": Row(
         "case_business_manager", post=lambda t: {"themes": [t.m.themes["p"].pk]}
     ),
     "child_chronology": Row("case", kwargs=_child_kwargs),
+    # -- administration: partnership administrators of the case's (child's) partnership only
+    "access_log": Row("partnership_admin"),
+    "retention_due": Row("partnership_admin"),
+    "subject_access_search": Row("partnership_admin"),
+    "retention_legal_hold": Row(
+        "case_admin", post=lambda t: {"on_hold": "yes", "reason": "A court order."}
+    ),
+    "retention_anonymise": Row("case_admin", post=lambda t: {"confirm": "on"}),
+    "subject_access_child": Row("child_admin", kwargs=_child_kwargs),
+    "subject_access_json": Row("child_admin", kwargs=_child_kwargs, download=True),
+    "subject_access_pdf": Row("child_admin", kwargs=_child_kwargs, heavy=True, download=True),
     # -- the Django admin (its per-model pages are added by ``admin_rows``)
     "admin:index": Row("admin"),
-    "admin:login": Row("public"),
+    "admin:login": Row("admin_login"),
     "admin:logout": Row("admin_logout", get=False, post=lambda t: {}),
     "admin:password_change": Row("admin"),
     "admin:password_change_done": Row("admin"),
@@ -426,7 +504,7 @@ ROWS: dict[str, Row] = {
     "admin/(?P<url>.*)$": Row("admin_api", kwargs=lambda t: {"url": "no-such-page/"}),
 }
 
-CASE_SCOPES = ("case", "case_business_manager")
+CASE_SCOPES = ("case", "case_business_manager", "case_admin", "child_admin")
 ADMIN_MODEL_PAGES = ("changelist", "add", "change", "delete", "history")
 
 
@@ -494,9 +572,16 @@ def url_patterns() -> list[Pattern]:
 
 # -- what must not change --------------------------------------------------------------------
 
-# Tables a refused request may legitimately write to: sessions (signing in), audit trails (a
-# denied attempt is itself recorded), the admin's log.
-_MAY_CHANGE = re.compile(r"^(sessions\.|admin\.logentry$)|audit", re.IGNORECASE)
+# Tables a refused request may legitimately write to: sessions and the person -> sessions map
+# (signing in and out), audit trails and the access log (a denied attempt is itself recorded,
+# append-only), django-axes' attempt logs (a failed sign-in is counted), the admin's log.
+# allauth's authenticators are counted (none may appear or vanish); their "last used" time is
+# not compared. Case data is never excluded.
+_MAY_CHANGE = re.compile(
+    r"^(sessions\.|admin\.logentry$|accounts\.signedinsession$|records\.accessevent$|axes\.)"
+    r"|audit",
+    re.IGNORECASE,
+)
 
 
 def snapshot() -> dict[str, Any]:

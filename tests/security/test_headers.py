@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.test import Client, override_settings
+from django.urls import reverse
 
 from tests.conftest import World
+from tests.support.mfa import forget_used_code, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -80,10 +82,11 @@ def test_cookies_are_secure_and_httponly_in_production_settings() -> None:
 def test_the_session_cookie_is_sent_secure_and_httponly(world: World, client: Client) -> Any:
     response = client.post(
         "/sign-in/",
-        {"username": "a_practitioner", "password": "a-test-password-123"},
+        {"login": "a_practitioner", "password": "a-test-password-123"},
         secure=True,
     )
     assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_authenticate")  # then the second factor
     cookie = response.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie["secure"] and cookie["httponly"]
     assert cookie["samesite"] == "Lax"
@@ -115,8 +118,13 @@ def test_sign_in_never_redirects_off_site(world: World, client: Client) -> None:
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example/"):
         response = client.post(
             "/sign-in/",
-            {"username": "a_practitioner", "password": "a-test-password-123", "next": target},
+            {"login": "a_practitioner", "password": "a-test-password-123", "next": target},
         )
+        assert response.status_code == 302
+        assert response["Location"] == reverse("mfa_authenticate"), target
+        code = totp_code()
+        response = client.post(reverse("mfa_authenticate"), {"code": code})
         assert response.status_code == 302
         assert response["Location"] == "/", (target, response["Location"])
         client.logout()
+        forget_used_code(world.raiser, code)
