@@ -286,9 +286,10 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # -- Audit of access and retention (issue 7; ADRs 0006 and 0007) ----------------------------
-# How many proxies in front of the app append to X-Forwarded-For: the access audit records
-# the address the outermost of them saw. 0 (the default) records REMOTE_ADDR and ignores the
-# header, which a client could fill with anything; BEHIND_TLS_PROXY implies one proxy.
+# How many proxies in front of the app append to X-Forwarded-For. The access audit and the
+# sign-in lockout per address (accounts.client_ip) both use the address the outermost of them
+# saw. 0 (the default) uses REMOTE_ADDR and ignores the header, which a client could fill with
+# anything; BEHIND_TLS_PROXY implies one proxy.
 ACCESS_AUDIT_TRUSTED_PROXIES = env.int(
     "TRUSTED_PROXY_COUNT", default=1 if env.bool("BEHIND_TLS_PROXY", default=False) else 0
 )

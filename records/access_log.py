@@ -14,7 +14,6 @@ files, health checks and paths that match no route are not audited.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from accounts.client_ip import client_ip
 from records.models import AccessEvent, AccessOutcome
 
 logger = logging.getLogger(__name__)
@@ -45,34 +45,13 @@ ADMIN_CASE_URL_NAMES = frozenset(
         "escalations_professionaldifference_history",
     }
 )
+# One rule for the client's address, shared with django-axes' lockout (accounts.client_ip).
+client_address = client_ip
+
 DENIED_STATUSES = frozenset({401, 403, 404})
 USER_AGENT_LIMIT = 200
 # Set on the request by views that know the partnership without a query.
 PARTNERSHIP_ATTRIBUTE = "access_partnership_id"
-
-
-def client_address(request: HttpRequest) -> str | None:
-    """The client's address: REMOTE_ADDR, or, behind ``ACCESS_AUDIT_TRUSTED_PROXIES`` trusted
-    proxies, the address the outermost trusted proxy saw (counted from the right of
-    X-Forwarded-For, which a client can fill with anything on the left)."""
-    remote = request.META.get("REMOTE_ADDR", "")
-    proxies = int(getattr(settings, "ACCESS_AUDIT_TRUSTED_PROXIES", 0) or 0)
-    candidate = remote
-    if proxies > 0:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= proxies:
-            candidate = forwarded[-proxies]
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        try:
-            return str(ipaddress.ip_address(remote))
-        except ValueError:
-            return None
 
 
 def _outcome(status: int, authenticated: bool) -> str:
