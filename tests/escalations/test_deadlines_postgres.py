@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from escalations import services
 from escalations.deadlines import ScanResult, deadlines_scan
 from escalations.models import ClockEvent, Notification
+from records.models import Entry
 from tests.conftest import build_world
 from tests.factories.differences import raise_difference
 
@@ -60,7 +61,7 @@ def _one_breach(world: Any) -> Notification:
 
 
 def test_a_notice_must_refer_to_an_existing_person_and_case(postgres: Any) -> None:
-    """The statement-level checks that replace the per-row foreign keys (migration 0006)."""
+    """The statement-level checks that replace the per-row foreign keys (migration 0007)."""
     world = build_world()
     notice = _one_breach(world)
     assert notice is not None
@@ -93,8 +94,16 @@ def test_a_person_or_case_with_notices_cannot_be_deleted_behind_django(postgres:
             connection.cursor() as cursor,
         ):
             cursor.execute(statement, [pk])
-    # Django's cascade deletes the notices first, so deleting through the ORM works.
-    recipient = notice.recipient
+    # Django's cascade deletes the notices first, so deleting through the ORM works (for a
+    # person who raised nothing and wrote no entry: those references are PROTECTed).
+    other = (
+        Notification.objects.filter(difference_id=notice.difference_id)
+        .exclude(recipient=notice.difference.raised_by)
+        .exclude(recipient__in=Entry.objects.values("author"))
+        .first()
+    )
+    assert other is not None
+    recipient = other.recipient
     told = Notification.objects.filter(recipient=recipient).count()
     assert told >= 1
     recipient.delete()

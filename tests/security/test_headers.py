@@ -97,7 +97,9 @@ def test_check_deploy_reports_nothing_with_production_settings() -> None:
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_DEBUG", "DATABASE_URL")}
+    # Not DJANGO_ALLOW_ASYNC_UNSAFE either: the browser tests set it in this process.
+    unset = ("DJANGO_DEBUG", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(
         SECRET_KEY="x" * 20 + "-production-like-key-for-the-check-only-0123456789",
         ALLOWED_HOSTS="example.org",
