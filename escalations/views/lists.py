@@ -337,13 +337,18 @@ def _positive_int(text: str | None) -> int | None:
     return None
 
 
-def _selects(form: CaseFilterForm) -> list[tuple[Any, list[tuple[Any, str]]]]:
-    """Each drop-down with its options, read once (a comprehension, not ``list()``, which
-    would ask a model choice iterator for its length: a COUNT query)."""
+def _selects(form: CaseFilterForm) -> list[tuple[Any, list[tuple[Any, str, bool]]]]:
+    """Each drop-down with its options and whether each is the one chosen, read once (a
+    comprehension, not ``list()``, which would ask a model choice iterator for its length: a
+    COUNT query; and the field's value once a drop-down, not once an option)."""
     selects = []
     for name in ("status", "stage", "agency", "category", "sort"):
         field: Any = form.fields[name]
-        selects.append((form[name], [choice for choice in field.choices]))
+        bound = form[name]
+        chosen = str(bound.value())
+        selects.append(
+            (bound, [(value, label, str(value) == chosen) for value, label in field.choices])
+        )
     return selects
 
 
