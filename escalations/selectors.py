@@ -181,13 +181,20 @@ def list_facts_lookups() -> list[Any]:
     """The prefetches of ``differences_with_list_facts``, for rows already fetched
     (``prefetch_related_objects``). Each goes to a plain list attribute (``list_children``,
     ``list_parties``, ``open_stage_entries``): a related manager per row would cost a
-    queryset clone per row and prefetch, several milliseconds a page of 50."""
+    queryset clone per row and prefetch, several milliseconds a page of 50; the partnership's
+    closure days likewise go to ``list_closure_days``."""
     from django.db.models import Prefetch
 
     from escalations.models import Child, Party, StageEntry
 
+    from agencies.models import ClosureDay
+
     return [
-        "partnership__closure_days",
+        Prefetch(
+            "partnership__closure_days",
+            queryset=ClosureDay.objects.order_by("partnership_id", "date"),
+            to_attr="list_closure_days",
+        ),
         Prefetch(
             "children",
             queryset=Child.objects.order_by("difference_id", "pk"),

@@ -89,8 +89,11 @@ def case_rows(
     for case in cases:
         partnership = case.partnership
         if partnership.pk not in calendars:
+            closure_days = getattr(partnership, "list_closure_days", None)
+            if closure_days is None:
+                closure_days = list(partnership.closure_days.all())
             calendars[partnership.pk] = WorkingCalendar.for_nation(
-                partnership.nation, [day.date for day in partnership.closure_days.all()]
+                partnership.nation, [day.date for day in closure_days]
             )
         open_entries: list[Any] = getattr(case, "open_stage_entries", [])
         clock_text, overdue, paused, due_at = "Not timed", False, False, None
