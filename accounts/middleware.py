@@ -1,13 +1,14 @@
 """Session limits and compulsory multi-factor authentication.
 
 ``SessionLimitsMiddleware`` ends a session 12 hours after sign-in however active it is, and
-keeps the person -> sessions table current. The 30-minute idle limit is the database row's
-expiry (SESSION_COOKIE_AGE), renewed by ``RenewingSessionMiddleware``: it stands in for
-Django's SessionMiddleware and saves the session (a new expiry) when it was last renewed
-SESSION_RENEW_AFTER seconds ago or more, instead of on every request
+keeps the person -> sessions table current. The 30-minute idle limit is the database
+row's expiry (SESSION_COOKIE_AGE), renewed by ``RenewingSessionMiddleware``: it stands in
+for Django's SessionMiddleware and saves the session (a new expiry) when it was last
+renewed SESSION_RENEW_AFTER seconds ago or more, instead of on every request
 (SESSION_SAVE_EVERY_REQUEST). A session therefore ends after between 30 minutes less
-SESSION_RENEW_AFTER and 30 minutes without a request: never later than the limit. ``MFARequiredMiddleware`` sends anyone
-signed in without an authenticator to the authenticator set-up page, whatever they ask for.
+SESSION_RENEW_AFTER and 30 minutes without a request: never later than the limit.
+``MFARequiredMiddleware`` sends anyone signed in without an authenticator to the
+authenticator set-up page, whatever they ask for.
 """
 
 from __future__ import annotations
