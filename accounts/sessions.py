@@ -16,6 +16,8 @@ SIGNED_IN_AT = "accounts.signed_in_at"
 TRACKED_KEY = "accounts.tracked_key"
 # Set once the person is known to have an authenticator (no query on every request).
 MFA_ENROLLED = "accounts.mfa_enrolled"
+# When the session's expiry was last pushed 30 minutes on (accounts.middleware).
+RENEWED_AT = "accounts.renewed_at"
 
 
 def absolute_age() -> int:

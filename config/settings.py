@@ -61,7 +61,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "ui.middleware.permissions_policy",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's SessionMiddleware, renewing the 30-minute idle expiry once a minute rather than
+    # writing the session on every request (see "Sign-in, MFA, sessions" below).
+    "accounts.middleware.RenewingSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -183,11 +185,15 @@ AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
 AXES_RESET_ON_SUCCESS = False
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
-# Sessions in the database: 30 minutes idle (renewed by every request), 12 hours at most
-# from sign-in (accounts.middleware.SessionLimitsMiddleware).
+# Sessions in the database: 30 minutes idle, 12 hours at most from sign-in
+# (accounts.middleware.SessionLimitsMiddleware). The idle expiry is renewed by a request when
+# it was last renewed SESSION_RENEW_AFTER seconds ago or more
+# (accounts.middleware.RenewingSessionMiddleware), not by a write on every request: a session
+# ends after between 29 and 30 minutes without a request, never later.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_RENEW_AFTER = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_AGE = 12 * 60 * 60
 # allauth keeps rate limits and used TOTP codes in the cache: shared (Redis) when configured.

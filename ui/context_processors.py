@@ -29,9 +29,14 @@ def service(request: HttpRequest) -> dict[str, Any]:
         )
         ids = set(held.by_partnership) | set(held.agency_partnership.values())
         if ids:
-            found = Partnership.objects.filter(pk__in=ids).order_by("name").first()
+            found = (
+                Partnership.objects.filter(pk__in=ids)
+                .order_by("name")
+                .values_list("name", flat=True)
+                .first()
+            )
             if found is not None:
-                partnership_name = found.name
+                partnership_name = found
     return {
         "service_name": SERVICE_NAME,
         "partnership_name": partnership_name,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path
@@ -168,9 +169,11 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     named = list(difference.named_professionals.select_related("agency"))
     actions = list(difference.actions.all())
     # Only the linked cases this person may also see (both directions of the link).
-    linked_ids = set(difference.linked_cases.values_list("pk", flat=True)) | set(
-        difference.linked_from.values_list("pk", flat=True)
-    )
+    links = ProfessionalDifference.linked_cases.through.objects.filter(
+        Q(from_professionaldifference_id=difference.pk)
+        | Q(to_professionaldifference_id=difference.pk)
+    ).values_list("from_professionaldifference_id", "to_professionaldifference_id")
+    linked_ids = {to if from_ == difference.pk else from_ for from_, to in links}
     linked = (
         list(
             differences_visible_to(request.user)

@@ -89,8 +89,11 @@ def case_rows(
     for case in cases:
         partnership = case.partnership
         if partnership.pk not in calendars:
+            closure_days = getattr(partnership, "list_closure_days", None)
+            if closure_days is None:
+                closure_days = list(partnership.closure_days.all())
             calendars[partnership.pk] = WorkingCalendar.for_nation(
-                partnership.nation, [day.date for day in partnership.closure_days.all()]
+                partnership.nation, [day.date for day in closure_days]
             )
         open_entries: list[Any] = getattr(case, "open_stage_entries", [])
         clock_text, overdue, paused, due_at = "Not timed", False, False, None
@@ -337,13 +340,18 @@ def _positive_int(text: str | None) -> int | None:
     return None
 
 
-def _selects(form: CaseFilterForm) -> list[tuple[Any, list[tuple[Any, str]]]]:
-    """Each drop-down with its options, read once (a comprehension, not ``list()``, which
-    would ask a model choice iterator for its length: a COUNT query)."""
+def _selects(form: CaseFilterForm) -> list[tuple[Any, list[tuple[Any, str, bool]]]]:
+    """Each drop-down with its options and whether each is the one chosen, read once (a
+    comprehension, not ``list()``, which would ask a model choice iterator for its length: a
+    COUNT query; and the field's value once a drop-down, not once an option)."""
     selects = []
     for name in ("status", "stage", "agency", "category", "sort"):
         field: Any = form.fields[name]
-        selects.append((form[name], [choice for choice in field.choices]))
+        bound = form[name]
+        chosen = str(bound.value())
+        selects.append(
+            (bound, [(value, label, str(value) == chosen) for value, label in field.choices])
+        )
     return selects
 
 

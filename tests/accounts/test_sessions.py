@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 import time_machine
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -53,6 +55,47 @@ def test_thirty_minutes_idle_ends_the_session(world: World) -> None:
         assert is_signed_in(client)
         traveller.shift(timedelta(minutes=30, seconds=1))
         assert not is_signed_in(client)
+
+
+def _expiry(client: Client) -> Any:
+    return Session.objects.get(session_key=client.cookies["sessionid"].value).expire_date
+
+
+def test_the_idle_expiry_is_renewed_once_a_minute_not_written_on_every_request(
+    world: World,
+) -> None:
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        client = signed_in(world.raiser)
+        assert is_signed_in(client)
+        renewed = _expiry(client)
+        assert renewed == timezone.now() + timedelta(minutes=30)
+        traveller.shift(timedelta(seconds=59))
+        with CaptureQueriesContext(connection) as queries:
+            assert is_signed_in(client)
+        assert not [q for q in queries if "UPDATE" in q["sql"] and "django_session" in q["sql"]]
+        assert _expiry(client) == renewed
+        traveller.shift(timedelta(seconds=1))
+        assert is_signed_in(client)
+        assert _expiry(client) == timezone.now() + timedelta(minutes=30)
+
+
+def test_requests_within_the_minute_never_stretch_the_idle_limit(world: World) -> None:
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        client = signed_in(world.raiser)
+        assert is_signed_in(client)  # renewed: 30 minutes from now
+        traveller.shift(timedelta(seconds=50))
+        assert is_signed_in(client)  # not renewed
+        traveller.shift(timedelta(minutes=29, seconds=10, microseconds=1))
+        # 30 minutes after the renewal, 29 min 10 s after the last request: ended.
+        assert not is_signed_in(client)
+
+
+def test_an_anonymous_request_makes_no_session(world: World) -> None:
+    client = Client()
+    response = client.get(reverse("sign_in"))
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
+    assert not Session.objects.exists()
 
 
 def test_twelve_hours_after_sign_in_the_session_ends_however_active(world: World) -> None:

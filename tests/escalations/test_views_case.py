@@ -1020,3 +1020,27 @@ def test_the_timeline_is_in_the_order_things_happened_not_the_order_recorded(
     # A date given without a time shows as the date alone.
     letter = timeline.split("Correspondence <span", 1)[1].split("</time>", 1)[0]
     assert " at " not in letter.split("<time", 1)[1]
+
+
+def test_the_case_page_lists_linked_cases_both_ways_but_only_those_the_person_sees(
+    world: World,
+) -> None:
+    case = raise_difference(world)
+    onward = raise_difference(world)
+    earlier = raise_difference(world)
+    hidden = raise_difference(
+        world,
+        actor=world.c_practitioner,
+        raiser_agency=world.agency_c,
+        other_agencies=[world.agency_b],
+    )
+    case.linked_cases.add(onward)
+    earlier.linked_cases.add(case)
+    hidden.linked_cases.add(case)
+    body = text(signed_in(world.raiser).get(url("case_detail", case)))
+    assert "Linked cases" in body
+    assert onward.reference in body
+    assert earlier.reference in body
+    assert hidden.reference not in body
+    seen_by_c = text(signed_in(world.c_practitioner).get(url("case_detail", hidden)))
+    assert case.reference not in seen_by_c  # C is no party to ``case``
