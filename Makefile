@@ -181,7 +181,7 @@ screenshots: bootstrap assets
 # page under load with gunicorn and wrk beside bare baselines, the deadline scan, the report,
 # the PDF), writes bench/results.md and fails at the end if any missed its target.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench
-bench: bootstrap system-packages
+bench: bootstrap system-packages assets
 	@url="$(BENCH_DATABASE_URL)"; server="$${url%/*}"; name="$${url##*/}"
 	psql "$$server/postgres" -qtAc "SELECT 1 FROM pg_database WHERE datname = '$$name'" | grep -q 1 \
 	  || psql "$$server/postgres" -qc "CREATE DATABASE \"$$name\""
@@ -195,6 +195,8 @@ bench: bootstrap system-packages
 	export DATABASE_URL="$(BENCH_DATABASE_URL)" SECRET_KEY=bench-only-not-secret
 	export CELERY_BROKER_URL="$${BENCH_BROKER_URL:-redis://127.0.0.1:6379/15}"
 	$(PY) manage.py migrate --noinput -v0
+	# gunicorn serves the pages with production settings: hashed static files need collecting.
+	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) -m bench.run
 
 # PostgreSQL backups (docs/deploy.md): a custom-format dump of DATABASE_URL with the row counts
