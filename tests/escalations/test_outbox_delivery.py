@@ -26,22 +26,10 @@ from escalations.models import Notification
 from escalations.states import Status
 from tests.conftest import World, build_world
 from tests.factories.differences import difference_at, raise_difference
+from tests.support.services import live_redis_url
 
 LONDON = ZoneInfo("Europe/London")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _redis_url() -> str:
-    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
-    try:
-        import redis
-
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except Exception:
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis at {url} is required in CI but is not answering.")
-        pytest.skip(f"needs Redis at {url}")
-    return url
 
 
 def _breached_cases(world: World, count: int) -> None:
@@ -85,7 +73,7 @@ def _send_delivery_task(redis_url: str) -> None:
 def test_a_worker_killed_mid_delivery_loses_no_email_and_sends_none_twice(
     postgres_transactional: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    redis_url = _redis_url()
+    redis_url = live_redis_url("redis://127.0.0.1:6379/14")
     # This process runs tasks eagerly; here only the real worker may deliver.
     monkeypatch.setattr(deadlines, "_queue_delivery", lambda: None)
     import redis

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from escalations.deadlines import deadlines_scan
 from ops import health
 from ops.heartbeats import heartbeat_last, heartbeat_record
 from ops.models import Heartbeat
+from tests.support.services import live_redis_url
 
 pytestmark = pytest.mark.django_db
 
@@ -27,19 +27,6 @@ def _fresh_redis_clients() -> Any:
     health._redis_client.cache_clear()
     yield
     health._redis_client.cache_clear()
-
-
-def _live_redis_url() -> str:
-    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except Exception:
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis at {url} is required in CI but is not answering.")
-        pytest.skip(f"needs Redis at {url}")
-    return url
 
 
 def _get(client: Client | None = None, **extra: Any) -> Any:
@@ -61,7 +48,7 @@ def test_ok_without_a_redis_broker_and_before_any_scan() -> None:
 
 
 def test_ok_with_a_live_redis_broker() -> None:
-    with override_settings(CELERY_BROKER_URL=_live_redis_url()):
+    with override_settings(CELERY_BROKER_URL=live_redis_url("redis://127.0.0.1:6379/14")):
         response = _get()
     assert response.status_code == 200
     assert response.json()["redis"] == "ok"

@@ -47,6 +47,7 @@ from escalations.models import ProfessionalDifference, StageEntry
 from escalations.states import Status
 from tests.conftest import World, build_world
 from tests.support.mfa import totp_code
+from tests.support.services import live_redis_url
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -60,22 +61,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.xdist_group("
 
 
 # -- the processes --------------------------------------------------------------------------
-
-
-def _redis_url() -> str:
-    url = os.environ.get("REDIS_URL") or os.environ.get("CELERY_BROKER_URL")
-    problem = "REDIS_URL is not set"
-    if url:
-        import redis
-
-        try:
-            redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-            return url
-        except Exception as error:
-            problem = f"Redis at {url} is not answering ({type(error).__name__})"
-    if os.environ.get("CI"):
-        pytest.fail(f"The smoke test needs Redis in CI: {problem}.")
-    pytest.skip(f"needs Redis: {problem}")
 
 
 def _free_port() -> int:
@@ -192,7 +177,7 @@ def stack(
     tmp_path: Path,
     smtp_server: tuple[int, list[email.message.Message]],
 ) -> Iterator[Stack]:
-    redis_url = _redis_url()
+    redis_url = live_redis_url()
     db = connection.settings_dict
     database_url = (
         f"postgres://{urllib.parse.quote(db['USER'] or '')}"
