@@ -301,6 +301,9 @@ def main() -> int:
     )
     manager = User.objects.get(username="bench-report-manager")
     client = Client(HTTP_HOST="localhost")
+    from bench.load import mfa_enrol
+
+    mfa_enrol(manager)  # the second factor every account must have set up
     client.force_login(manager)
     query: dict[str, str | int] = {
         "period": "custom",
