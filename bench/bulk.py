@@ -5,10 +5,15 @@ Imported after ``django.setup()`` by the benchmark modules (it reads the default
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, models
+
+from escalations.states import Status
 
 
 def copy_rows(
@@ -46,3 +51,31 @@ def reserve_ids(model: type[models.Model], n: int) -> list[int]:
             [table, n],
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How a generated case that left its last stage ended."""
+
+    outcome: Status
+    outcome_at: datetime
+    status: Status
+    closed_at: datetime | None
+
+
+def case_ending(
+    rng: random.Random, last_stage: str, left: datetime, now: datetime, closed_share: float
+) -> Ending:
+    """The outcome of a case whose last stage ended at ``left``: withdrawn from clarification,
+    any outcome at final referral, mostly resolved before; then closed (``closed_share`` of
+    those whose closing day has passed) or still in learning review."""
+    if last_stage == Status.CLARIFICATION:
+        outcome = Status.WITHDRAWN
+    elif last_stage == Status.FINAL_REFERRAL:
+        outcome = rng.choice([Status.RESOLVED, Status.PARTIALLY_RESOLVED, Status.NOT_RESOLVED])
+    else:
+        outcome = Status.RESOLVED if rng.random() < 0.75 else Status.PARTIALLY_RESOLVED
+    closing = left + timedelta(days=rng.uniform(1, 20))
+    if closing < now and rng.random() < closed_share:
+        return Ending(outcome, left, Status.CLOSED, closing)
+    return Ending(outcome, left, Status.LEARNING_REVIEW, None)

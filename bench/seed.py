@@ -56,7 +56,7 @@ from agencies.services import (  # noqa: E402
     partnership_create,
     partnership_membership_grant,
 )
-from bench.bulk import copy_rows, reserve_ids  # noqa: E402
+from bench.bulk import case_ending, copy_rows, reserve_ids  # noqa: E402
 from escalations.models import (  # noqa: E402
     Child,
     DifferenceGroupObjectPermission,
@@ -302,22 +302,9 @@ def make(partnership: Partnership) -> tuple[int, int]:
                 last_entered = entered
                 moment = left
                 if last:
-                    if stage_name == Status.CLARIFICATION:
-                        outcome = Status.WITHDRAWN
-                    elif stage_name == Status.FINAL_REFERRAL:
-                        outcome = rng.choice(
-                            [Status.RESOLVED, Status.PARTIALLY_RESOLVED, Status.NOT_RESOLVED]
-                        )
-                    else:
-                        outcome = (
-                            Status.RESOLVED if rng.random() < 0.75 else Status.PARTIALLY_RESOLVED
-                        )
-                    outcome_at = left
-                    closing = left + timedelta(days=rng.uniform(1, 20))
-                    if closing < now and rng.random() < 0.9:
-                        status, closed_at = Status.CLOSED, closing
-                    else:
-                        status = Status.LEARNING_REVIEW
+                    ending = case_ending(rng, stage_name, left, now, closed_share=0.9)
+                    outcome, outcome_at = ending.outcome, ending.outcome_at
+                    status, closed_at = ending.status, ending.closed_at
             category = categories[n % len(categories)]
             cases.append(
                 (pk, partnership.pk, f"LOAD-{n:07d}", raiser, "Bench Practitioner",
