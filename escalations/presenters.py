@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 
 from django.utils import timezone
 
@@ -25,7 +26,17 @@ def age_on(born: date | None, today: date | None = None) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def child_label(child: Child, today: date | None = None) -> str:
+class ChildLike(Protocol):
+    """A child as a model or as the few values a list reads."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def date_of_birth(self) -> date | None: ...
+
+
+def child_label(child: Child | ChildLike, today: date | None = None) -> str:
     """'AK (9)' — initials and age, for lists and e-mails."""
     age = age_on(child.date_of_birth, today)
     return f"{initials(child.name)} ({age})" if age is not None else initials(child.name)

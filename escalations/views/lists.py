@@ -3,18 +3,19 @@
 Paging is by keyset (a cursor of the sort key and the primary key), never OFFSET, and nothing
 is counted (the total is only shown on the last page, where it is known for free), so a page
 costs the same at case 50 and at case 100,000. Every row's facts
-come in a constant number of queries (``list_facts_lookups``).
+come in a constant number of queries (``list_facts``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django import forms
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, F, OrderBy, OuterRef, Q, QuerySet, prefetch_related_objects
+from django.db.models import Exists, F, OrderBy, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import URLPattern, path
@@ -27,15 +28,22 @@ from escalations.forms.lists import SORT_DUE, SORT_NEWEST, SORT_OLDEST, CaseFilt
 from escalations.models import ProfessionalDifference, StageEntry
 from escalations.presenters import child_label, clock_for
 from escalations.selectors import (
+    ListFacts,
     differences_filtered,
     differences_visible_to_for_pages,
     differences_with_due_at,
-    list_facts_lookups,
+    list_facts,
 )
 from escalations.states import Status
-from escalations.working_time import WorkingCalendar
+from ui.dates import short_date
+from ui.links import object_url
 
 PAGE_SIZE = 50
+# The columns a row shows (``case_rows``): a list never reads a case's long text.
+ROW_COLUMNS = (
+    "pk", "partnership_id", "reference", "status", "stage", "raiser_agency_name", "raised_at",
+    "is_urgent",
+)  # fmt: skip
 CURSOR_MAX_LENGTH = 80
 
 BAD_CURSOR = "The link to that page of results was not recognised, so the first page is shown."
@@ -48,6 +56,7 @@ BAD_CURSOR = "The link to that page of results was not recognised, so the first 
 class ChildCell:
     pk: int
     label: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,8 @@ class CaseRow:
     other_agencies: tuple[str, ...]
     raised_at: datetime
     is_urgent: bool
+    url: str
+    raised_on: str  # "4 Mar 2026", the local date
 
 
 def stage_label(stage: str) -> str:
@@ -78,37 +89,29 @@ def stage_label(stage: str) -> str:
 
 
 def case_rows(
-    cases: Iterable[ProfessionalDifference], now: datetime | None = None
+    cases: Sequence[ProfessionalDifference],
+    now: datetime | None = None,
+    *,
+    facts: dict[int, ListFacts] | None = None,
 ) -> list[CaseRow]:
-    """Rows for cases fetched with ``differences_with_list_facts`` or given
-    ``list_facts_lookups`` (no further queries)."""
+    """Rows for ``cases``, their facts read in a constant number of queries (``list_facts``;
+    or given, when a page shows several lists and reads them once for all)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    calendars: dict[int, WorkingCalendar] = {}
+    if facts is None:
+        facts = list_facts(cases)
     rows = []
     for case in cases:
-        partnership = case.partnership
-        if partnership.pk not in calendars:
-            closure_days = getattr(partnership, "list_closure_days", None)
-            if closure_days is None:
-                closure_days = list(partnership.closure_days.all())
-            calendars[partnership.pk] = WorkingCalendar.for_nation(
-                partnership.nation, [day.date for day in closure_days]
-            )
-        open_entries: list[Any] = getattr(case, "open_stage_entries", [])
+        fact = facts[case.pk]
         clock_text, overdue, paused, due_at = "Not timed", False, False, None
-        if open_entries:
-            clock = clock_for(open_entries[0], calendars[partnership.pk], now)
+        if fact.running is not None:
+            clock = clock_for(fact.running, fact.calendar, now)
             clock_text, overdue, paused, due_at = (
                 clock.text,
                 clock.overdue,
                 clock.paused,
                 clock.due_at,
             )
-        parties: list[Any] = getattr(case, "list_parties", None) or list(case.parties.all())
-        children: list[Any] | None = getattr(case, "list_children", None)
-        if children is None:
-            children = list(case.children.all())
         rows.append(
             CaseRow(
                 pk=case.pk,
@@ -121,12 +124,19 @@ def case_rows(
                 paused=paused,
                 due_at=due_at,
                 children=tuple(
-                    ChildCell(pk=child.pk, label=child_label(child, today)) for child in children
+                    ChildCell(
+                        pk=child.pk,
+                        label=child_label(child, today),
+                        url=object_url("child_chronology", child.pk),
+                    )
+                    for child in fact.children
                 ),
                 raising_agency=case.raiser_agency_name,
-                other_agencies=tuple(p.agency.name for p in parties if not p.is_raising),
+                other_agencies=tuple(fact.other_agencies),
                 raised_at=case.raised_at,
                 is_urgent=case.is_urgent,
+                url=object_url("case_detail", case.pk),
+                raised_on=short_date(case.raised_at),
             )
         )
     return rows
@@ -341,17 +351,20 @@ def _positive_int(text: str | None) -> int | None:
 
 
 def _selects(form: CaseFilterForm) -> list[tuple[Any, list[tuple[Any, str, bool]]]]:
-    """Each drop-down with its options and whether each is the one chosen, read once (a
-    comprehension, not ``list()``, which would ask a model choice iterator for its length: a
-    COUNT query; and the field's value once a drop-down, not once an option)."""
+    """Each drop-down with its options and whether each is the one chosen, read once: a
+    model choice field's rows in one plain query (its own choices iterator reads them through
+    a server-side cursor: three round trips), the field's value once a drop-down."""
     selects = []
     for name in ("status", "stage", "agency", "category", "sort"):
         field: Any = form.fields[name]
         bound = form[name]
         chosen = str(bound.value())
-        selects.append(
-            (bound, [(value, label, str(value) == chosen) for value, label in field.choices])
-        )
+        if isinstance(field, forms.ModelChoiceField):
+            choices: list[tuple[Any, str]] = [("", str(field.empty_label or ""))]
+            choices += [(obj.pk, field.label_from_instance(obj)) for obj in field.queryset or ()]
+        else:
+            choices = list(field.choices)
+        selects.append((bound, [(value, label, str(value) == chosen) for value, label in choices]))
     return selects
 
 
@@ -392,14 +405,12 @@ def case_list(request: HttpRequest) -> HttpResponse:
     if sort_name == SORT_DUE:
         queryset = differences_with_due_at(queryset)
     page = keyset_page(
-        queryset.select_related("partnership"),
+        queryset.only(*ROW_COLUMNS),
         sort,
         after=after,
         before=before,
         size=PAGE_SIZE,
     )
-    # Once for the page (a sort by due date may read it in two segments).
-    prefetch_related_objects(page.rows, *list_facts_lookups())
     # Where the page starts, for "Showing 51 to 100": carried in the links, never counted.
     start = 1 if page.first_page else _positive_int(request.GET.get("start"))
     if start is not None and before is not None and not page.first_page:
