@@ -129,7 +129,11 @@ class ProfessionalDifference(ConcurrentTransitionMixin, models.Model):
     class Meta:
         ordering = ["-raised_at", "-pk"]
         indexes = [
-            models.Index(fields=["partnership", "status"], name="difference_status_idx"),
+            # A list filtered by status walks those cases newest first (and serves what the
+            # (partnership, status) index it replaced served).
+            models.Index(
+                fields=["partnership", "status", "raised_at"], name="difference_status_raised_idx"
+            ),
             # The case list walks a partnership's cases newest (or oldest) first.
             models.Index(fields=["partnership", "raised_at"], name="difference_raised_idx"),
         ]

@@ -63,20 +63,23 @@ def differences_visible_to_for_pages(user: Any) -> QuerySet[ProfessionalDifferen
     """
     if not user.is_authenticated or not user.is_active:
         return ProfessionalDifference.objects.none()
-    many, bounded, partnerships = _grant_facts(user)
-    if not many:
+    many, bounded, partnerships, group_ids, permission_id = _grant_facts(user)
+    if not many or permission_id is None:
         return differences_visible_to(user)
-    visible = _difference_by_probe(user)
+    # The groups as values: a join to the person's group memberships inside the probe would
+    # be run (a scan of that small table) once for every row the page walks.
+    visible = _difference_by_probe(user, group_ids=group_ids, permission_id=permission_id)
     if bounded:
         visible = visible.filter(partnership_id__in=sorted(partnerships))
     return visible
 
 
-def _grant_facts(user: Any) -> tuple[bool, bool, set[int]]:
+def _grant_facts(user: Any) -> tuple[bool, bool, set[int], list[int], int | None]:
     """In one query: whether the person's groups hold PROBE_FROM_GRANTS grants or more (is
     there a grant at that offset? nothing is counted), whether every group of theirs is a role
     group (so their grants can only be in known partnerships), and those partnerships: of
-    their role groups and of the cases granted to them by name. Written as SQL like
+    their role groups and of the cases granted to them by name; their groups; and the id of
+    the view permission (so a page's probe compares with a value). Written as SQL like
     ``_visibility_probe_sql`` (composing it with the ORM cost more than running it)."""
     from django.contrib.auth.models import Permission, User
     from django.contrib.contenttypes.models import ContentType
@@ -96,7 +99,7 @@ def _grant_facts(user: Any) -> tuple[bool, bool, set[int]]:
     sql = (
         # The person's groups, each with the partnership of its role (if it is a role group's)
         # and whether the groups' grants reach the offset.
-        f"SELECT 'g', m.group_id, a.{_column(Agency, 'partnership')}, "  # noqa: S608
+        f"SELECT 'g', m.group_id, a.{_column(Agency, 'partnership')}, {permission}, "  # noqa: S608
         f"r.{_column(PartnershipRoleGroup, 'partnership')}, "
         f"CASE WHEN EXISTS (SELECT 1 FROM {group_grants} g INNER JOIN {members} n "
         f"ON n.group_id = g.group_id WHERE n.user_id = %s AND g.permission_id = {permission} "
@@ -111,23 +114,29 @@ def _grant_facts(user: Any) -> tuple[bool, bool, set[int]]:
         "UNION ALL "
         # The partnerships of the cases granted to the person by name.
         "SELECT DISTINCT 'u', CAST(NULL AS INTEGER), "
-        f"d.{_column(ProfessionalDifference, 'partnership')}, CAST(NULL AS INTEGER), 0 "
+        f"d.{_column(ProfessionalDifference, 'partnership')}, CAST(NULL AS INTEGER), "
+        "CAST(NULL AS INTEGER), 0 "
         f"FROM {own_grants} o INNER JOIN {_table(ProfessionalDifference)} d "
         f"ON d.id = o.{_column(DifferenceUserObjectPermission, 'content_object')} "
         f"WHERE o.{_column(DifferenceUserObjectPermission, 'user')} = %s "
         f"AND o.{_column(DifferenceUserObjectPermission, 'permission')} = {permission}"
     )
     params = [
-        user.pk, app_label, codename, max(PROBE_FROM_GRANTS - 1, 0), user.pk,
-        user.pk, app_label, codename,
+        app_label, codename, user.pk, app_label, codename, max(PROBE_FROM_GRANTS - 1, 0),
+        user.pk, user.pk, app_label, codename,
     ]  # fmt: skip
     many = PROBE_FROM_GRANTS <= 0
     bounded = True
     partnerships: set[int] = set()
+    group_ids: list[int] = []
+    permission_ids: set[int | None] = set()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for kind, _group, agency_partnership, role_partnership, reached in cursor.fetchall():
+        rows = cursor.fetchall()
+        for kind, group_id, agency_partnership, permission_id, role_partnership, reached in rows:
             if kind == "g":
+                permission_ids.add(permission_id)
+                group_ids.append(group_id)
                 many = many or bool(reached)
                 if agency_partnership is None and role_partnership is None:
                     # A group that is no role group's: its grants could be anywhere.
@@ -135,12 +144,16 @@ def _grant_facts(user: Any) -> tuple[bool, bool, set[int]]:
                 partnerships |= {p for p in (agency_partnership, role_partnership) if p}
             else:
                 partnerships.add(agency_partnership)
-    return many, bounded, partnerships
+    permission_id = permission_ids.pop() if len(permission_ids) == 1 else None
+    return many, bounded, partnerships, sorted(group_ids), permission_id
 
 
-def _visibility_probe_sql() -> str:
+def _visibility_probe_sql(group_count: int | None = None, *, permission_given: bool = False) -> str:
     """The condition "the current row of the case table is granted to the person", as SQL
-    over guardian's direct permission tables (the person's own grant, or their groups')."""
+    over guardian's direct permission tables (the person's own grant, or their groups').
+    Their groups are read by a join to their memberships, or, given ``group_count``, are
+    that many parameters (none: the person's own grants only). The permission is looked up
+    by its app label and codename, or, ``permission_given``, is a parameter (its id)."""
     from django.contrib.auth.models import Permission, User
     from django.contrib.contenttypes.models import ContentType
     from django.db import connection
@@ -154,38 +167,62 @@ def _visibility_probe_sql() -> str:
     case = table(ProfessionalDifference)
     # Only table names from the models' metadata are formatted in; every value is a parameter.
     permission = (
-        f"(SELECT p.id FROM {table(Permission)} p INNER JOIN {table(ContentType)} t "  # noqa: S608
+        "%s"
+        if permission_given
+        else f"(SELECT p.id FROM {table(Permission)} p INNER JOIN {table(ContentType)} t "  # noqa: S608
         "ON p.content_type_id = t.id WHERE t.app_label = %s AND p.codename = %s LIMIT 1)"
     )
     # One EXISTS over both kinds of grant (UNION ALL), not two ORed: PostgreSQL turns an
     # ORed EXISTS into a hashed subplan that reads every grant of the person's groups first
     # (14,000 for a manager) where this probes only the rows a page walks.
-    return (
-        f"EXISTS (SELECT 1 FROM {table(DifferenceUserObjectPermission)} o "  # noqa: S608
+    own = (
+        f"SELECT 1 FROM {table(DifferenceUserObjectPermission)} o "  # noqa: S608
         f"WHERE o.content_object_id = {case}.id AND o.user_id = %s "
-        f"AND o.permission_id = {permission} "
-        "UNION ALL "
-        f"SELECT 1 FROM {table(DifferenceGroupObjectPermission)} g "
+        f"AND o.permission_id = {permission}"
+    )
+    if group_count == 0:
+        return f"EXISTS ({own})"
+    groups = (
         f"INNER JOIN {table(user_groups)} m ON m.group_id = g.group_id "
         f"WHERE g.content_object_id = {case}.id AND m.user_id = %s "
+        if group_count is None
+        else f"WHERE g.content_object_id = {case}.id "
+        f"AND g.group_id IN ({', '.join(['%s'] * group_count)}) "
+    )
+    return (
+        f"EXISTS ({own} UNION ALL "  # noqa: S608
+        f"SELECT 1 FROM {table(DifferenceGroupObjectPermission)} g {groups}"
         f"AND g.permission_id = {permission})"
     )
 
 
-def _difference_by_probe(user: Any) -> QuerySet[ProfessionalDifference]:
-    """The visible set as a correlated EXISTS, for reading one case by its key: only that
-    case's grants are probed, whatever the size of the person's set. Written as SQL (the same
-    condition the ORM's ``Exists(...) | Exists(...)`` builds) because composing those
-    subqueries cost more CPU than the rest of a case page's queries together."""
+def _difference_by_probe(
+    user: Any, *, group_ids: list[int] | None = None, permission_id: int | None = None
+) -> QuerySet[ProfessionalDifference]:
+    """The visible set as a correlated EXISTS, for reading one case by its key (or a page
+    walked in index order): only those cases' grants are probed, whatever the size of the
+    person's set. Written as SQL (the same condition the ORM's ``Exists(...) | Exists(...)``
+    builds) because composing those subqueries cost more CPU than the rest of a case page's
+    queries together. ``group_ids``: the person's groups, and ``permission_id``: the view
+    permission's id, both read just before."""
     from django.db.models import BooleanField
     from django.db.models.expressions import RawSQL
 
     if not user.is_authenticated or not user.is_active:
         return ProfessionalDifference.objects.none()
     app_label, codename = VIEW_PERMISSION.split(".")
+    permission: list[Any] = [app_label, codename] if permission_id is None else [permission_id]
+    params: list[Any] = [user.pk, *permission]
+    if group_ids is None:
+        params += [user.pk, *permission]
+    elif group_ids:
+        params += [*group_ids, *permission]
     granted = RawSQL(  # noqa: S611 (the values are parameters; see _visibility_probe_sql)
-        _visibility_probe_sql(),
-        (user.pk, app_label, codename, user.pk, app_label, codename),
+        _visibility_probe_sql(
+            None if group_ids is None else len(group_ids),
+            permission_given=permission_id is not None,
+        ),
+        params,
         output_field=BooleanField(),
     )
     return ProfessionalDifference.objects.filter(granted)
