@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from agencies.models import Partnership, PartnershipRole
+from agencies.models import PartnershipRole
 from agencies.selectors import roles_held
 
 SERVICE_NAME = "Resolving professional differences"
@@ -27,16 +27,9 @@ def service(request: HttpRequest) -> dict[str, Any]:
         administers = any(
             PartnershipRole.ADMINISTRATOR in roles for roles in held.by_partnership.values()
         )
-        ids = set(held.by_partnership) | set(held.agency_partnership.values())
-        if ids:
-            found = (
-                Partnership.objects.filter(pk__in=ids)
-                .order_by("name")
-                .values_list("name", flat=True)
-                .first()
-            )
-            if found is not None:
-                partnership_name = found
+        if held.partnership_names:
+            # The first by name (read with the roles: no query of its own).
+            partnership_name = min(held.partnership_names.values())
     return {
         "service_name": SERVICE_NAME,
         "partnership_name": partnership_name,

@@ -22,6 +22,8 @@ from escalations.selectors import difference_get_for, differences_visible_to
 from escalations.states import STAGE_RANK, Status
 from records.models import RECORDED_KINDS, Entry, EntryKind
 from records.services import SYSTEM_NAME, audit_record
+from ui import dates
+from ui.links import object_url
 
 # -- the timeline ---------------------------------------------------------------------------
 
@@ -84,6 +86,15 @@ class TimelineItem:
     is_correction: bool
     corrected: bool
     show_time: bool
+    # Written out once here rather than by the template's date filter and url tag (each
+    # costs tens of microseconds, and a timeline shows several a row).
+    when_iso: str = ""
+    when: str = ""  # "Wednesday 4 March 2026 at 14:05", or without the time
+    on_date: str = ""  # "4 March 2026"
+    recorded: str = ""  # when it was recorded: "5 March 2026 at 09:10"
+    corrects_on: str = ""  # the date of the entry this one corrects
+    copy_url: str = ""
+    correct_url: str = ""
 
 
 def _by(entry: Entry) -> str:
@@ -110,22 +121,32 @@ def timeline(difference: ProfessionalDifference, entries: list[Entry]) -> list[T
     for entry in entries:
         local = timezone.localtime(entry.occurred_at)
         is_recorded = entry.kind in RECORDED_KINDS
+        is_correction = entry.kind == EntryKind.CORRECTION
+        # A recorded entry given a date but no time is kept at midnight.
+        show_time = not is_recorded or (local.hour, local.minute, local.second) != (0, 0, 0)
+        corrects = by_id.get(entry.corrects_id) if entry.corrects_id else None
         items.append(
             TimelineItem(
                 entry=entry,
-                corrects=by_id.get(entry.corrects_id) if entry.corrects_id else None,
+                corrects=corrects,
                 heading=_heading(entry, difference),
                 by=_by(entry),
                 reason_label=_REASON_LABELS.get(
                     entry.transition,
-                    "What was wrong" if entry.kind == EntryKind.CORRECTION else "Reason",
+                    "What was wrong" if is_correction else "Reason",
                 ),
                 opinion_label=_OPINION_LABELS.get(entry.transition, "Professional opinion"),
                 is_recorded=is_recorded,
-                is_correction=entry.kind == EntryKind.CORRECTION,
+                is_correction=is_correction,
                 corrected=entry.pk in corrected_ids,
-                # A recorded entry given a date but no time is kept at midnight.
-                show_time=not is_recorded or (local.hour, local.minute, local.second) != (0, 0, 0),
+                show_time=show_time,
+                when_iso=dates.iso(local),
+                when=dates.day_date_time(local) if show_time else dates.day_date(local),
+                on_date=dates.long_date(local),
+                recorded=dates.date_time(entry.created_at),
+                corrects_on=dates.long_date(corrects.occurred_at) if corrects else "",
+                copy_url=object_url("case_entry_copy", difference.pk, entry.pk),
+                correct_url=object_url("case_correct_entry", difference.pk, entry.pk),
             )
         )
     return items

@@ -81,11 +81,16 @@ class CaseRow:
     raised_on: str  # "4 Mar 2026", the local date
 
 
+_STATUS_LABELS: dict[str, str] = {status.value: str(status.label) for status in Status}
+_STAGE_LABELS: dict[str, str] = _STATUS_LABELS | {
+    stage.value: str(stage.label) for stage in TimedStage
+}
+
+
 def stage_label(stage: str) -> str:
     """'Stage 2' rather than the long label, for tables."""
-    if stage in TimedStage.values:
-        return str(TimedStage(stage).label)
-    return str(Status(stage).label)
+    found = _STAGE_LABELS.get(stage)
+    return found if found is not None else str(Status(stage).label)
 
 
 def case_rows(
@@ -117,7 +122,7 @@ def case_rows(
                 pk=case.pk,
                 reference=case.reference or str(case),
                 status=case.status,
-                status_label=case.get_status_display(),
+                status_label=_STATUS_LABELS.get(case.status) or case.get_status_display(),
                 stage_label=stage_label(case.stage),
                 clock_text=clock_text,
                 overdue=overdue,
