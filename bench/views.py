@@ -1,7 +1,8 @@
 """Baselines for the load benchmark: how fast Django itself can serve the same rows.
 
 Each view runs hand-written SQL with the same visibility rule as the service (the user's own
-grants and their role groups' grants on the case) and writes a plain HTML table: no ORM, no
+grants and their role groups' grants on the case; a list page probes the grants of the rows
+it walks, as the service does) and writes a plain HTML table: no ORM, no
 templates, no forms, no presenters. The service's pages are measured against these with the
 same wrk settings; the ratio is the price of everything the service adds.
 """
@@ -27,6 +28,28 @@ PERMISSION = """
       WHERE t.app_label = 'escalations' AND p.codename = 'view_professionaldifference')
 """
 
+# For a page: probe the grants of each row the index walk reads (one EXISTS over both kinds of
+# grant, the person's groups read once), bounded to the person's partnerships, as the service
+# does, rather than hashing every grant first (d.id IN (VISIBLE)), which costs a manager who
+# sees 14,000 cases, and a business manager who sees 100,000, far more than the page.
+PROBE = """
+    EXISTS (SELECT 1 FROM escalations_differenceuserobjectpermission o
+             WHERE o.content_object_id = d.id AND o.user_id = %(user)s
+               AND o.permission_id = %(permission)s
+            UNION ALL
+            SELECT 1 FROM escalations_differencegroupobjectpermission g
+             WHERE g.content_object_id = d.id AND g.permission_id = %(permission)s
+               AND g.group_id IN (SELECT group_id FROM auth_user_groups
+                                   WHERE user_id = %(user)s))
+"""
+
+PARTNERSHIPS = """
+    SELECT a.partnership_id FROM agencies_agencymembership m
+      JOIN agencies_agency a ON a.id = m.agency_id WHERE m.user_id = %(user)s
+    UNION
+    SELECT partnership_id FROM agencies_partnershipmembership WHERE user_id = %(user)s
+"""
+
 LIST = f"""
 SELECT d.id, d.reference, d.status, d.stage, d.raised_at, d.raiser_agency_name, d.is_urgent,
        se.due_at,
@@ -37,13 +60,21 @@ SELECT d.id, d.reference, d.status, d.stage, d.raised_at, d.raiser_agency_name, 
          WHERE p.difference_id = d.id AND NOT p.is_raising) AS others
   FROM escalations_professionaldifference d
   LEFT JOIN escalations_stageentry se ON se.difference_id = d.id AND se.left_at IS NULL
- WHERE d.id IN ({VISIBLE}) AND (%(status)s = '' OR d.status = %(status)s)
+ WHERE {{visible}}
+   {{status}}
  ORDER BY {{order}}
  LIMIT 51
 """  # noqa: S608 (constant SQL, parameters bound)
 ORDERS = {
     "newest": "d.raised_at DESC, d.id DESC",
     "due": "se.due_at ASC NULLS LAST, d.id ASC",
+}
+# Newest first walks the raised-at index and probes each row; by due date every visible row is
+# sorted (a due date may be null: the outer join), so the visible set is hashed once instead
+# (probing all 100,000 rows of a partnership would take a second).
+VISIBILITY = {
+    "newest": f"d.partnership_id IN ({PARTNERSHIPS}) AND {PROBE}",
+    "due": f"d.id IN ({VISIBLE})",
 }
 
 CASE = f"""
@@ -77,7 +108,8 @@ def _page(title: str, body: list[str]) -> HttpResponse:
 def bare_case_list(request: HttpRequest) -> HttpResponse:
     """The first page of the case list (50 rows, newest first or by due date), optionally
     of one status."""
-    order = ORDERS.get(request.GET.get("sort", ""), ORDERS["newest"])
+    sort = request.GET.get("sort", "")
+    sort = sort if sort in ORDERS else "newest"
     params = {
         "user": request.user.pk,
         "permission": None,
@@ -86,7 +118,10 @@ def bare_case_list(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute(PERMISSION)
         params["permission"] = cursor.fetchone()[0]
-        cursor.execute(LIST.format(order=order), params)
+        status = "AND d.status = %(status)s" if params["status"] else ""
+        cursor.execute(
+            LIST.format(order=ORDERS[sort], status=status, visible=VISIBILITY[sort]), params
+        )
         rows = cursor.fetchall()
     body = ["<table><tr><th>Case</th><th>Status</th><th>Due</th><th>Children</th>"
             "<th>Agencies</th><th>Raised</th></tr>"]  # fmt: skip
