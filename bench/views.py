@@ -50,7 +50,7 @@ PARTNERSHIPS = """
     SELECT partnership_id FROM agencies_partnershipmembership WHERE user_id = %(user)s
 """
 
-LIST = f"""
+LIST = """
 SELECT d.id, d.reference, d.status, d.stage, d.raised_at, d.raiser_agency_name, d.is_urgent,
        se.due_at,
        (SELECT string_agg(c.name, '|' ORDER BY c.id) FROM escalations_child c
@@ -60,11 +60,11 @@ SELECT d.id, d.reference, d.status, d.stage, d.raised_at, d.raiser_agency_name, 
          WHERE p.difference_id = d.id AND NOT p.is_raising) AS others
   FROM escalations_professionaldifference d
   LEFT JOIN escalations_stageentry se ON se.difference_id = d.id AND se.left_at IS NULL
- WHERE {{visible}}
-   {{status}}
- ORDER BY {{order}}
+ WHERE {visible}
+   {status}
+ ORDER BY {order}
  LIMIT 51
-"""  # noqa: S608 (constant SQL, parameters bound)
+"""  # Constant SQL: only the fragments above are formatted in; values are bound.
 ORDERS = {
     "newest": "d.raised_at DESC, d.id DESC",
     "due": "se.due_at ASC NULLS LAST, d.id ASC",
