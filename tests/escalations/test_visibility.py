@@ -146,3 +146,62 @@ def test_an_inactive_account_sees_nothing(world: World, visible_to: Callable[[An
     world.raiser.is_active = False
     world.raiser.save()
     assert not visible_to(world.raiser).filter(pk=case.pk).exists()
+
+
+def test_a_page_walk_is_bounded_to_the_partnerships_the_grants_can_be_in(
+    world: World, monkeypatch: Any
+) -> None:
+    """The list's probe path reads the person's groups, their partnerships and the view
+    permission in one query; a grant outside the role groups' partnerships (a case granted by
+    name, a group that is no role group's) widens the walk, never hides the case."""
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm
+
+    monkeypatch.setattr(selectors, "PROBE_FROM_GRANTS", 0)
+    here = difference_at(world, Status.STAGE_2)
+    elsewhere = _raised_in_q(world)
+    manager = world.b_line_manager
+    many, bounded, partnerships, groups, permission = selectors._grant_facts(manager)
+    assert many and bounded
+    assert partnerships == {world.partnership.pk}
+    assert groups == sorted(manager.groups.values_list("pk", flat=True))
+    assert permission is not None
+    visible = set(differences_visible_to_for_pages(manager).values_list("pk", flat=True))
+    assert here.pk in visible and elsewhere.pk not in visible
+
+    # Granted by name in the other partnership: the walk takes in that partnership too.
+    assign_perm(selectors.VIEW_PERMISSION, manager, elsewhere)
+    _, bounded, partnerships, _, _ = selectors._grant_facts(manager)
+    assert bounded and partnerships == {world.partnership.pk, elsewhere.partnership_id}
+    assert elsewhere.pk in differences_visible_to_for_pages(manager).values_list("pk", flat=True)
+
+    # A group that is no role group's: its grants could be anywhere, so the walk is unbounded.
+    plain = Group.objects.create(name="not a role group")
+    manager.groups.add(plain)
+    third = _raised_in_q(world)
+    assign_perm(selectors.VIEW_PERMISSION, plain, third)
+    _, bounded, _, groups, _ = selectors._grant_facts(manager)
+    assert not bounded and plain.pk in groups
+    assert third.pk in differences_visible_to_for_pages(manager).values_list("pk", flat=True)
+    assert set(differences_visible_to_for_pages(manager).values_list("pk", flat=True)) == set(
+        differences_visible_to(manager).values_list("pk", flat=True)
+    )
+
+
+def _raised_in_q(world: World) -> Any:
+    """A case in the other partnership, raised by agency D against its agency E."""
+    from agencies.models import Agency, Category
+    from tests.factories.differences import raise_difference
+    from tests.factories.directory import AgencyFactory
+
+    other = Agency.objects.filter(partnership=world.other_partnership, name="E health").first()
+    if other is None:
+        other = AgencyFactory(partnership=world.other_partnership, name="E health")
+    return raise_difference(
+        world,
+        actor=world.d_practitioner,
+        raiser_agency=world.agency_d,
+        other_agencies=[other],
+        category=Category.objects.filter(partnership=world.other_partnership).first(),
+        named_professionals=[],
+    )
