@@ -363,6 +363,13 @@ def render_template_to_pdf(
     return render_html_to_pdf(html, stylesheets=stylesheets, fetcher=fetcher, seconds=seconds)
 
 
+def footer_line(record: Any, generated_by: str, at: datetime) -> str:
+    """The Appendix 2 footer's middle line: the case's reference (none on the blank form),
+    then who generated the PDF when."""
+    line = generated_line(generated_by, at)
+    return f"{record.reference} · {line}" if record.reference else line
+
+
 def render_record_pdf(
     record: Any,
     *,
@@ -371,12 +378,10 @@ def render_record_pdf(
     fetcher: Any | None = None,
     seconds: float | None = None,
 ) -> RenderedPdf:
-    """The Appendix 2 record (filled in or blank) as a PDF."""
-    return render_template_to_pdf(
+    """The Appendix 2 record (filled in or blank) as a PDF, rendered whole with its footer
+    line (the live render; downloads go through ``records.record_pdf``, ADR 0010)."""
+    html = render_to_string(
         "records/appendix2.html",
-        {"record": record},
-        generated_by=generated_by,
-        generated_at=generated_at,
-        fetcher=fetcher,
-        seconds=seconds,
+        {"record": record, "generated": footer_line(record, generated_by, generated_at)},
     )
+    return render_html_to_pdf(html, stylesheets=PDF_STYLESHEETS, fetcher=fetcher, seconds=seconds)

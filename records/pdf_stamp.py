@@ -1,0 +1,420 @@
+"""Stamping the "Generated … by …" footer line onto a stored PDF (ADR 0010).
+
+A record's PDF is rendered once per content version with the footer's generated line left
+empty (``records.record_pdf``); each download adds the line here, with pypdf, as an
+incremental update of the stored bytes (nothing the render wrote is rewritten):
+
+- **Where and how it is drawn** is measured from a live WeasyPrint layout of our own
+  stylesheet (``footer_geometry``: the ``@bottom-center`` margin box's position and width, the
+  first line's baseline, the line pitch, the font size and colour, the alignment), once per
+  process and again when the stylesheet changes. So the stamped line sits where the live
+  render puts it, and a change to ``pdf.css`` moves both. A line too wide for the box wraps at
+  spaces, line by line, as the live render wraps it.
+- **The font** is Liberation Sans Regular (the footer's font), subset to the characters of
+  Windows-1252 once per process and embedded as a simple TrueType font with
+  ``WinAnsiEncoding``, its ``/Widths`` from the font's own advances, a ``FontDescriptor`` and a
+  ``ToUnicode`` map, so the text is extractable and PDF/UA's embedded-font rules hold. A line
+  that Windows-1252 cannot encode (a name in another script) is not stamped:
+  ``can_stamp`` says so and the caller renders the whole PDF live instead.
+- **Tagging.** The line is a pagination artifact (``/Artifact <</Type /Pagination /Subtype
+  /Footer>> BDC … EMC``), as PDF/UA wants running footers; the structure tree, ``MarkInfo``,
+  the XMP metadata and the PDF/UA identification of the render are kept as they are.
+- **Pages are not disturbed.** Each page's existing content is wrapped in ``q … Q`` (WeasyPrint
+  leaves its y-flip on the graphics state) and the stamp follows it; the font is added under a
+  name no render uses to the page's font dictionary (shared by WeasyPrint's pages, so every
+  page gains the same entry), never replacing an existing name.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import zlib
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    FloatObject,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    StreamObject,
+    TextStringObject,
+)
+
+# Where Debian's fonts-liberation2 (and the older fonts-liberation) put the regular face.
+FONT_CANDIDATES = (
+    Path("/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf"),
+    Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"),
+)
+FONT_FAMILY = "Liberation Sans"
+# The font's resource name on every page: WeasyPrint names its fonts with six capitals.
+FONT_RESOURCE = "/RPDGeneratedLineFont"
+# A subset's PostScript name starts with a six-capital tag (ISO 32000-1, 9.6.4).
+SUBSET_TAG = "RPDGEN"
+ENCODING = "cp1252"
+FIRST_CODE, LAST_CODE = 32, 255
+
+# WeasyPrint lays pages out in CSS pixels: 1 px = 0.75 pt.
+PX = 0.75
+
+
+class CannotStamp(Exception):
+    """The line cannot be stamped faithfully (the caller renders live instead)."""
+
+
+# -- the font -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StampFont:
+    """Liberation Sans Regular subset to Windows-1252, ready to embed."""
+
+    program: bytes  # the subset TrueType font
+    units_per_em: int
+    advances: dict[str, int]  # character → advance width in font units
+    widths: tuple[float, ...]  # /Widths for FIRST_CODE..LAST_CODE, in 1/1000 em
+    bbox: tuple[float, float, float, float]
+    ascent: float
+    descent: float
+    cap_height: float
+    source: Path
+
+    def width(self, text: str, size: float) -> float:
+        """The advance of ``text`` at ``size`` (no kerning: WeasyPrint's footer has none
+        for these characters either)."""
+        return sum(self.advances.get(char, 0) for char in text) * size / self.units_per_em
+
+
+def _cp1252_characters() -> dict[int, str]:
+    found = {}
+    for code in range(FIRST_CODE, LAST_CODE + 1):
+        try:
+            found[code] = bytes([code]).decode(ENCODING)
+        except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D: not assigned
+            continue
+    return found
+
+
+CP1252 = _cp1252_characters()
+
+
+def font_path() -> Path:
+    for candidate in FONT_CANDIDATES:
+        if candidate.is_file():
+            return candidate
+    raise CannotStamp("Liberation Sans Regular is not installed (fonts-liberation2)")
+
+
+def _build_font() -> StampFont:
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    # The subsetter reports every table it prunes at INFO.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
+
+    path = font_path()
+    font = TTFont(str(path))
+    units = font["head"].unitsPerEm
+    cmap = font.getBestCmap()
+    metrics = font["hmtx"]
+    missing = metrics[".notdef"][0] if ".notdef" in metrics.metrics else 0
+    advances = {
+        char: metrics[cmap[ord(char)]][0] for char in CP1252.values() if ord(char) in cmap
+    }
+    widths = tuple(
+        round(advances.get(CP1252.get(code, ""), missing) * 1000 / units, 3)
+        if code in CP1252
+        else 0.0
+        for code in range(FIRST_CODE, LAST_CODE + 1)
+    )
+    head, hhea, os2 = font["head"], font["hhea"], font["OS/2"]
+    scale = 1000 / units
+    options = subset.Options()
+    options.layout_features = []
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "kern", "FFTM"]
+    options.notdef_outline = True
+    options.glyph_names = True
+    options.hinting = False
+    options.recalc_bounds = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=[ord(char) for char in advances])
+    subsetter.subset(font)
+    out = BytesIO()
+    font.save(out)
+    return StampFont(
+        program=out.getvalue(),
+        units_per_em=units,
+        advances=advances,
+        widths=widths,
+        bbox=(head.xMin * scale, head.yMin * scale, head.xMax * scale, head.yMax * scale),
+        ascent=hhea.ascent * scale,
+        descent=hhea.descent * scale,
+        cap_height=getattr(os2, "sCapHeight", 0) * scale or 700.0,
+        source=path,
+    )
+
+
+_font: StampFont | None = None
+_font_lock = threading.Lock()
+
+
+def stamp_font() -> StampFont:
+    """The subset font, built once per process (about 50 ms)."""
+    global _font
+    if _font is None:
+        with _font_lock:
+            if _font is None:
+                _font = _build_font()
+    return _font
+
+
+def can_stamp(line: str) -> bool:
+    """Whether ``line`` can be drawn with the embedded font (Windows-1252, every glyph there)."""
+    try:
+        line.encode(ENCODING)
+    except UnicodeEncodeError:
+        return False
+    advances = stamp_font().advances
+    return all(char in advances for char in line)
+
+
+# -- where the footer line goes -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FooterGeometry:
+    """The ``@bottom-center`` box as WeasyPrint lays it out, in CSS px from the page's top
+    left (the units of WeasyPrint's own content streams)."""
+
+    box_x: float
+    box_width: float
+    first_baseline: float
+    line_pitch: float
+    font_size: float
+    color: tuple[float, float, float]
+    align: str  # "left", "center" or "right"
+
+
+def _text_boxes(box: Any) -> list[Any]:
+    found = []
+    for child in getattr(box, "children", ()):
+        if getattr(child, "text", None) is not None:
+            found.append(child)
+        found.extend(_text_boxes(child))
+    return found
+
+
+def measure_footer(render_layout: Any) -> FooterGeometry:
+    """Read the footer line's geometry from a WeasyPrint document laid out with a generated
+    line long enough to wrap (``render_layout`` is a ``weasyprint.Document``)."""
+    page = render_layout.pages[0]._page_box
+    centre = next(
+        (box for box in page.children if getattr(box, "at_keyword", "") == "@bottom-center"),
+        None,
+    )
+    if centre is None:
+        raise CannotStamp("the stylesheet has no @bottom-center box")
+    lines = [line for line in centre.children if _text_boxes(line)]
+    if len(lines) < 2:
+        raise CannotStamp("the measuring line did not wrap")
+    style = _text_boxes(lines[0])[0].style
+    if (
+        style["font_weight"] != 400
+        or style["font_style"] != "normal"
+        or FONT_FAMILY not in style["font_family"][0]
+    ):
+        raise CannotStamp("the footer line is not set in Liberation Sans Regular")
+    red, green, blue, alpha = style["color"]
+    if alpha != 1:
+        raise CannotStamp("the footer line is not opaque")
+    align = str(style["text_align_all"])
+    if align not in ("left", "center", "right", "start", "end"):
+        raise CannotStamp(f"the footer line is aligned {align}")
+    align = {"start": "left", "end": "right"}.get(align, align)
+    return FooterGeometry(
+        box_x=centre.content_box_x(),
+        box_width=centre.width,
+        first_baseline=lines[0].position_y + lines[0].baseline,
+        line_pitch=lines[1].position_y - lines[0].position_y,
+        font_size=style["font_size"],
+        color=(red, green, blue),
+        align=align,
+    )
+
+
+def wrap(text: str, font: StampFont, size: float, width: float) -> list[str]:
+    """``text`` in lines no wider than ``width``, broken at spaces (as Pango breaks this
+    footer: a single word wider than the box stays whole and overflows)."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current and font.width(candidate, size) > width + 0.01:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    lines.append(current)
+    return [line for line in lines if line]
+
+
+# -- stamping -------------------------------------------------------------------------------
+
+
+def _hex(text: str) -> bytes:
+    return b"<" + text.encode(ENCODING).hex().upper().encode() + b">"
+
+
+def _number(value: float) -> bytes:
+    return f"{value:.6f}".rstrip("0").rstrip(".").encode()
+
+
+def stamp_operators(
+    line: str, geometry: FooterGeometry, page_height_pt: float, font_name: str
+) -> bytes:
+    """The content stream that draws ``line`` (already checked with ``can_stamp``)."""
+    font = stamp_font()
+    size_pt = geometry.font_size * PX
+    red, green, blue = geometry.color
+    ops = [
+        b"q",
+        b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC",
+        b"BT",
+        f"{font_name} ".encode() + _number(size_pt) + b" Tf",
+        b" ".join(_number(channel) for channel in (red, green, blue)) + b" rg",
+    ]
+    for index, text in enumerate(wrap(line, font, geometry.font_size, geometry.box_width)):
+        advance = font.width(text, geometry.font_size)
+        x = geometry.box_x
+        if geometry.align == "center":
+            x += (geometry.box_width - advance) / 2
+        elif geometry.align == "right":
+            x += geometry.box_width - advance
+        baseline = geometry.first_baseline + index * geometry.line_pitch
+        ops.append(
+            b"1 0 0 1 "
+            + _number(x * PX)
+            + b" "
+            + _number(page_height_pt - baseline * PX)
+            + b" Tm "
+            + _hex(text)
+            + b" Tj"
+        )
+    ops += [b"ET", b"EMC", b"Q"]
+    return b"\n".join(ops) + b"\n"
+
+
+def _font_dictionary(writer: PdfWriter) -> IndirectObject:
+    """The stamp font's PDF objects, added to ``writer``."""
+    font = stamp_font()
+    program = StreamObject()
+    program._data = zlib.compress(font.program)
+    program[NameObject("/Filter")] = NameObject("/FlateDecode")
+    program[NameObject("/Length1")] = NumberObject(len(font.program))
+    base_font = NameObject(f"/{SUBSET_TAG}+LiberationSans")
+    descriptor = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/FontDescriptor"),
+            NameObject("/FontName"): base_font,
+            NameObject("/FontFamily"): TextStringObject(FONT_FAMILY),
+            NameObject("/Flags"): NumberObject(32),  # nonsymbolic
+            NameObject("/FontBBox"): ArrayObject(FloatObject(round(v, 3)) for v in font.bbox),
+            NameObject("/ItalicAngle"): NumberObject(0),
+            NameObject("/Ascent"): FloatObject(round(font.ascent, 3)),
+            NameObject("/Descent"): FloatObject(round(font.descent, 3)),
+            NameObject("/CapHeight"): FloatObject(round(font.cap_height, 3)),
+            NameObject("/StemV"): NumberObject(80),
+            NameObject("/FontFile2"): writer._add_object(program),
+        }
+    )
+    to_unicode = DecodedStreamObject()
+    to_unicode.set_data(_to_unicode_cmap())
+    dictionary = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/TrueType"),
+            NameObject("/BaseFont"): base_font,
+            NameObject("/FirstChar"): NumberObject(FIRST_CODE),
+            NameObject("/LastChar"): NumberObject(LAST_CODE),
+            NameObject("/Widths"): ArrayObject(FloatObject(width) for width in font.widths),
+            NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+            NameObject("/FontDescriptor"): writer._add_object(descriptor),
+            NameObject("/ToUnicode"): writer._add_object(to_unicode),
+        }
+    )
+    return writer._add_object(dictionary)
+
+
+def _to_unicode_cmap() -> bytes:
+    pairs = "\n".join(f"<{code:02X}> <{ord(char):04X}>" for code, char in sorted(CP1252.items()))
+    return (
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        "1 begincodespacerange\n<00> <FF>\nendcodespacerange\n"
+        f"{len(CP1252)} beginbfchar\n{pairs}\nendbfchar\n"
+        "endcmap\nCMapName currentdict /CMapResource defineresource pop\nend\nend\n"
+    ).encode()
+
+
+def _free_name(fonts: DictionaryObject) -> str:
+    name, suffix = FONT_RESOURCE, 1
+    while name in fonts:
+        suffix += 1
+        name = f"{FONT_RESOURCE}{suffix}"
+    return name
+
+
+def stamp(pdf: bytes, line: str, geometry: FooterGeometry) -> bytes:
+    """``pdf`` with ``line`` drawn as every page's generated footer line (incremental update:
+    the original bytes come first, unchanged)."""
+    if not can_stamp(line):
+        raise CannotStamp("the line is not in Windows-1252")
+    reader = PdfReader(BytesIO(pdf))
+    writer = PdfWriter(reader, incremental=True)
+    font_ref = _font_dictionary(writer)
+    opening = DecodedStreamObject()
+    opening.set_data(b"q\n")
+    opening_ref = writer._add_object(opening)
+    stamps: dict[tuple[float, str], IndirectObject] = {}
+    for page in writer.pages:
+        resources = page.get("/Resources")
+        if resources is None:
+            raise CannotStamp("a page without its own resources")
+        resources = resources.get_object()
+        fonts = resources.get("/Font")
+        if fonts is None:
+            fonts = DictionaryObject()
+            resources[NameObject("/Font")] = fonts
+        fonts = fonts.get_object()
+        # Shared font dictionaries get the entry once; an existing entry for our font object
+        # (another page sharing it) is reused, any other name is never replaced.
+        name = next((key for key, value in fonts.items() if value == font_ref), None)
+        if name is None:
+            name = _free_name(fonts)
+            fonts[NameObject(name)] = font_ref
+        height = float(page.mediabox.top)
+        key = (height, name)
+        if key not in stamps:
+            closing = DecodedStreamObject()
+            closing.set_data(b"\nQ\n" + stamp_operators(line, geometry, height, name))
+            stamps[key] = writer._add_object(closing)
+        contents = page.get("/Contents")
+        existing = contents.get_object() if contents is not None else None
+        if isinstance(existing, ArrayObject):
+            parts = list(existing)
+        elif contents is not None:
+            parts = [contents]
+        else:
+            parts = []
+        page[NameObject("/Contents")] = ArrayObject([opening_ref, *parts, stamps[key]])
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
