@@ -79,6 +79,7 @@ class StampFont:
     program: bytes  # the subset TrueType font
     units_per_em: int
     advances: dict[str, int]  # character → advance width in font units
+    kerning: dict[tuple[str, str], int]  # character pair → adjustment in font units
     widths: tuple[float, ...]  # /Widths for FIRST_CODE..LAST_CODE, in 1/1000 em
     bbox: tuple[float, float, float, float]
     ascent: float
@@ -87,9 +88,10 @@ class StampFont:
     source: Path
 
     def width(self, text: str, size: float) -> float:
-        """The advance of ``text`` at ``size`` (no kerning: WeasyPrint's footer has none
-        for these characters either)."""
-        return sum(self.advances.get(char, 0) for char in text) * size / self.units_per_em
+        """The advance of ``text`` at ``size``, kerned as the live render kerns it."""
+        units = sum(self.advances.get(char, 0) for char in text)
+        units += sum(self.kerning.get(pair, 0) for pair in zip(text, text[1:], strict=False))
+        return units * size / self.units_per_em
 
 
 def _cp1252_characters() -> dict[int, str]:
@@ -134,6 +136,15 @@ def _build_font() -> StampFont:
         else 0.0
         for code in range(FIRST_CODE, LAST_CODE + 1)
     )
+    # Pango (HarfBuzz) kerns with the GPOS 'kern' feature; for Liberation Sans its pairs
+    # among these characters are exactly the legacy 'kern' table's, which is simpler to read.
+    glyph_chars = {cmap[ord(char)]: char for char in advances}
+    kerning: dict[tuple[str, str], int] = {}
+    if "kern" in font:
+        for table in font["kern"].kernTables:
+            for (left, right), value in getattr(table, "kernTable", {}).items():
+                if value and left in glyph_chars and right in glyph_chars:
+                    kerning.setdefault((glyph_chars[left], glyph_chars[right]), value)
     head, hhea, os2 = font["head"], font["hhea"], font["OS/2"]
     scale = 1000 / units
     options = subset.Options()
@@ -152,6 +163,7 @@ def _build_font() -> StampFont:
         program=out.getvalue(),
         units_per_em=units,
         advances=advances,
+        kerning=kerning,
         widths=widths,
         bbox=(head.xMin * scale, head.yMin * scale, head.xMax * scale, head.yMax * scale),
         ascent=hhea.ascent * scale,
@@ -272,6 +284,23 @@ def _hex(text: str) -> bytes:
     return b"<" + text.encode(ENCODING).hex().upper().encode() + b">"
 
 
+def _shown(text: str, font: StampFont) -> bytes:
+    """A TJ array drawing ``text`` with the font's kerning."""
+    parts: list[bytes] = []
+    run = ""
+    for index, char in enumerate(text):
+        run += char
+        following = text[index + 1] if index + 1 < len(text) else None
+        adjust = font.kerning.get((char, following), 0) if following else 0
+        if adjust:
+            parts.append(_hex(run))
+            parts.append(_number(-adjust * 1000 / font.units_per_em))
+            run = ""
+    if run:
+        parts.append(_hex(run))
+    return b"[" + b" ".join(parts) + b"] TJ"
+
+
 def _number(value: float) -> bytes:
     return f"{value:.6f}".rstrip("0").rstrip(".").encode()
 
@@ -304,8 +333,7 @@ def stamp_operators(
             + b" "
             + _number(page_height_pt - baseline * PX)
             + b" Tm "
-            + _hex(text)
-            + b" Tj"
+            + _shown(text, font)
         )
     ops += [b"ET", b"EMC", b"Q"]
     return b"\n".join(ops) + b"\n"

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.db import transaction
@@ -139,18 +139,27 @@ def footer_geometry() -> pdf_stamp.FooterGeometry:
 # -- rendering and stamping -----------------------------------------------------------------
 
 
-def _render_base(html: str, seconds: float | None) -> tuple[bytes, int]:
+def _render_base(html: str, seconds: float | None, fetcher: Any = None) -> tuple[bytes, int]:
     from pypdf import PdfReader
 
-    rendered = pdf.render_html_to_pdf(html, stylesheets=pdf.PDF_STYLESHEETS, seconds=seconds)
+    rendered = pdf.render_html_to_pdf(
+        html, stylesheets=pdf.PDF_STYLESHEETS, fetcher=fetcher, seconds=seconds
+    )
     return rendered.pdf, len(PdfReader(BytesIO(rendered.pdf)).pages)
 
 
 def _live(
-    record: appendix2.Appendix2Record, line: str, seconds: float | None, started: float
+    record: appendix2.Appendix2Record,
+    line: str,
+    seconds: float | None,
+    started: float,
+    fetcher: Any = None,
 ) -> RecordPdf:
     rendered = pdf.render_html_to_pdf(
-        record_html(record, line), stylesheets=pdf.PDF_STYLESHEETS, seconds=seconds
+        record_html(record, line),
+        stylesheets=pdf.PDF_STYLESHEETS,
+        fetcher=fetcher,
+        seconds=seconds,
     )
     return RecordPdf(rendered.pdf, record, "live", time.perf_counter() - started)
 
@@ -193,15 +202,17 @@ def case_record_pdf(
     generated_by: str,
     generated_at: datetime,
     seconds: float | None = None,
+    fetcher: Any = None,
 ) -> RecordPdf:
     """The case's Appendix 2 record as a download sends it. ``difference`` must come from
     ``escalations.selectors.difference_get_for`` (this does no permission check).
-    ``pdf.RenderTimeout`` when a render (cold or live) runs out of time."""
+    ``pdf.RenderTimeout`` when a render (cold or live) runs out of time; ``fetcher`` (tests)
+    is the URL fetcher of a render, if one happens."""
     started = time.perf_counter()
     record = appendix2.record_for(difference)
     line = pdf.footer_line(record, generated_by, generated_at)
     if not pdf_stamp.can_stamp(line):
-        return _live(record, line, seconds, started)
+        return _live(record, line, seconds, started, fetcher)
     html = record_html(record)
     key = render_key(html)
     base = (
@@ -211,7 +222,7 @@ def case_record_pdf(
     )
     source = "stored"
     if base is None:
-        base, pages = _render_base(html, seconds)
+        base, pages = _render_base(html, seconds, fetcher)
         store(difference, key, base, pages)
         source = "rendered"
     stamped = pdf_stamp.stamp(bytes(base), line, footer_geometry())
