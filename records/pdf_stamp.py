@@ -32,6 +32,7 @@ import threading
 import zlib
 from dataclasses import dataclass
 from io import BytesIO
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,7 @@ class StampFont:
     def width(self, text: str, size: float) -> float:
         """The advance of ``text`` at ``size``, kerned as the live render kerns it."""
         units = sum(self.advances.get(char, 0) for char in text)
-        units += sum(self.kerning.get(pair, 0) for pair in zip(text, text[1:], strict=False))
+        units += sum(self.kerning.get(pair, 0) for pair in pairwise(text))
         return units * size / self.units_per_em
 
 
@@ -127,9 +128,7 @@ def _build_font() -> StampFont:
     cmap = font.getBestCmap()
     metrics = font["hmtx"]
     missing = metrics[".notdef"][0] if ".notdef" in metrics.metrics else 0
-    advances = {
-        char: metrics[cmap[ord(char)]][0] for char in CP1252.values() if ord(char) in cmap
-    }
+    advances = {char: metrics[cmap[ord(char)]][0] for char in CP1252.values() if ord(char) in cmap}
     widths = tuple(
         round(advances.get(CP1252.get(code, ""), missing) * 1000 / units, 3)
         if code in CP1252

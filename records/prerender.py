@@ -21,7 +21,7 @@ def _queue_prerender(difference_id: int) -> None:
     try:
         from records.tasks import prerender_record
 
-        prerender_record.apply_async(args=[difference_id], retry=False)
+        prerender_record.apply_async(args=(difference_id,), retry=False)
     except Exception:
         logger.warning("could not queue the record PDF render of case %s", difference_id)
 

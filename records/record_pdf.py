@@ -98,7 +98,9 @@ def _environment() -> bytes:
     """What else decides the bytes: WeasyPrint's version, the stamping's, the fonts."""
     font = pdf_stamp.font_path()
     faces = sorted(font.parent.glob("LiberationSans-*.ttf"))
-    stats = ";".join(f"{face.name}:{face.stat().st_size}:{face.stat().st_mtime_ns}" for face in faces)
+    stats = ";".join(
+        f"{face.name}:{face.stat().st_size}:{face.stat().st_mtime_ns}" for face in faces
+    )
     version = pdf._engine().__version__
     return f"weasyprint {version}; stamp {STAMP_VERSION}; {stats}".encode()
 
@@ -164,9 +166,7 @@ def _live(
     return RecordPdf(rendered.pdf, record, "live", time.perf_counter() - started)
 
 
-def store(
-    difference: ProfessionalDifference, key: str, base: bytes, pages: int
-) -> bool:
+def store(difference: ProfessionalDifference, key: str, base: bytes, pages: int) -> bool:
     """Keep ``base`` as the case's render (replacing any other), unless the case was
     anonymised after ``difference`` was read: then the render holds what anonymising removed,
     and is dropped. Two writers at once do not fail: the last one's row stays."""

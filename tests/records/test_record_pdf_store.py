@@ -76,18 +76,17 @@ def pages_by_position(content: bytes) -> list[str]:
 def footer_runs(content: bytes) -> list[list[tuple[str, float, float, float]]]:
     """Per page, the text drawn in the footer's middle box: each run's text, where it starts
     (x and baseline, in points from the page's bottom left) and its size in points."""
-    found = []
+    found: list[list[tuple[str, float, float, float]]] = []
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: float) -> None:
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        if text.strip() and y < 70 and 150 < x < 440:
+            found[-1].append((text.strip(), x, y, size * abs(cm[0])))
+
     for page in reader(content).pages:
-        runs: list[tuple[str, float, float, float]] = []
-
-        def visit(text: str, cm: Any, tm: Any, font: Any, size: float) -> None:
-            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-            if text.strip() and y < 70 and 150 < x < 440:
-                runs.append((text.strip(), x, y, size * abs(cm[0])))
-
+        found.append([])
         page.extract_text(visitor_text=visit)
-        found.append(runs)
     return found
 
 
@@ -373,7 +372,9 @@ def test_hostile_content_renders_as_text_cold_and_warm_and_fetches_nothing(world
 def test_the_blank_form_is_rendered_once_and_stamped_for_each_person(world: World) -> None:
     cache.clear()
     first = record_pdf.blank_record_pdf(world.partnership, generated_by=BY, generated_at=AT)
-    again = record_pdf.blank_record_pdf(world.partnership, generated_by="Sam Other", generated_at=AT)
+    again = record_pdf.blank_record_pdf(
+        world.partnership, generated_by="Sam Other", generated_at=AT
+    )
     other = record_pdf.blank_record_pdf(world.other_partnership, generated_by=BY, generated_at=AT)
     assert (first.source, again.source, other.source) == ("rendered", "stored", "rendered")
     assert LINE in pdf_text(first.pdf)
@@ -403,10 +404,9 @@ def test_an_entry_queues_the_render_when_it_commits(
 ) -> None:
     case = case_at_stage_2(world)
     settings.RECORD_PDF_PRERENDER = True
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with transaction.atomic():
-            _add_entry(world, case)
-            _add_entry(world, case)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        _add_entry(world, case)
+        _add_entry(world, case)
     assert len(callbacks) == 1, "one render for the case per transaction"
     stored = RecordRender.objects.get(difference=case)
     assert stored.key == record_pdf.render_key(
@@ -430,10 +430,13 @@ def test_nothing_is_queued_when_the_transaction_rolls_back(
 ) -> None:
     case = case_at_stage_2(world)
     settings.RECORD_PDF_PRERENDER = True
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            _add_entry(world, case)
-            raise RuntimeError("roll back")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        _add_entry(world, case)
+        raise RuntimeError("roll back")
     assert callbacks == []
     assert not RecordRender.objects.exists()
 
