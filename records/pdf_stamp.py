@@ -27,6 +27,7 @@ incremental update of the stored bytes (nothing the render wrote is rewritten):
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import zlib
@@ -34,19 +35,16 @@ from dataclasses import dataclass
 from io import BytesIO
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 from pypdf.generic import (
     ArrayObject,
-    DecodedStreamObject,
     DictionaryObject,
-    FloatObject,
     IndirectObject,
     NameObject,
-    NumberObject,
     StreamObject,
-    TextStringObject,
+    read_object,
 )
 
 # Where Debian's fonts-liberation2 (and the older fonts-liberation) put the regular face.
@@ -87,6 +85,8 @@ class StampFont:
     descent: float
     cap_height: float
     source: Path
+    compressed_program: bytes = b""
+    to_unicode: bytes = b""
 
     def width(self, text: str, size: float) -> float:
         """The advance of ``text`` at ``size``, kerned as the live render kerns it."""
@@ -169,6 +169,8 @@ def _build_font() -> StampFont:
         descent=hhea.descent * scale,
         cap_height=getattr(os2, "sCapHeight", 0) * scale or 700.0,
         source=path,
+        compressed_program=zlib.compress(out.getvalue()),
+        to_unicode=_to_unicode_cmap(),
     )
 
 
@@ -338,45 +340,194 @@ def stamp_operators(
     return b"\n".join(ops) + b"\n"
 
 
-def _font_dictionary(writer: PdfWriter) -> IndirectObject:
-    """The stamp font's PDF objects, added to ``writer``."""
+class _Objects:
+    """Reads single objects of a PDF. pypdf, asked for one object of an object stream, parses
+    every object in it (WeasyPrint puts the whole structure tree with the pages, thousands of
+    objects for a long record); this parses only the ones asked for."""
+
+    def __init__(self, reader: PdfReader) -> None:
+        self.reader = reader
+        self.streams: dict[int, tuple[bytes, int, dict[int, int]]] = {}
+
+    def get(self, reference: IndirectObject) -> Any:
+        located = self.reader.xref_objStm.get(reference.idnum)
+        if located is None:
+            return self.reader.get_object(reference)
+        data, first, offsets = self._stream(int(located[0]))
+        if reference.idnum not in offsets:
+            raise CannotStamp("an object missing from its object stream")
+        buffer = BytesIO(data)
+        buffer.seek(first + offsets[reference.idnum])
+        return read_object(buffer, self.reader)
+
+    def resolve(self, value: Any) -> Any:
+        return self.get(value) if isinstance(value, IndirectObject) else value
+
+    def _stream(self, number: int) -> tuple[bytes, int, dict[int, int]]:
+        if number not in self.streams:
+            stream = self.reader.get_object(number)
+            if not isinstance(stream, StreamObject):
+                raise CannotStamp("an object stream that is not a stream")
+            data = stream.get_data()
+            first, count = int(cast(Any, stream["/First"])), int(cast(Any, stream["/N"]))
+            header = data[:first].split()
+            if len(header) < 2 * count:
+                raise CannotStamp("a malformed object stream")
+            offsets = {int(header[2 * n]): int(header[2 * n + 1]) for n in range(count)}
+            self.streams[number] = (data, first, offsets)
+        return self.streams[number]
+
+    def pages(self) -> list[tuple[IndirectObject, DictionaryObject, float]]:
+        """Every page in order: its reference, its dictionary and its height (MediaBox top,
+        inherited from the page tree when the page has none)."""
+        root = self.resolve(self.reader.trailer.raw_get("/Root"))
+        found: list[tuple[IndirectObject, DictionaryObject, float]] = []
+
+        def walk(reference: Any, inherited: Any, depth: int) -> None:
+            if depth > 64 or not isinstance(reference, IndirectObject):
+                raise CannotStamp("a malformed page tree")
+            node = self.get(reference)
+            box = node.get("/MediaBox", inherited)
+            if node.get("/Type") == "/Page":
+                if box is None:
+                    raise CannotStamp("a page without a MediaBox")
+                found.append((reference, node, float(self.resolve(box)[3])))
+                return
+            for kid in self.resolve(node["/Kids"]):
+                walk(kid, box, depth + 1)
+
+        walk(root.raw_get("/Pages"), None, 0)
+        return found
+
+
+class _Update:
+    """An incremental update of a PDF (ISO 32000-1, 7.5.6): the original bytes untouched, then
+    new versions of the objects that change, new objects, and a cross-reference stream
+    pointing back to the original's. Writing only these keeps a stamp cheap however long the
+    document (pypdf's own incremental writer reads every object first)."""
+
+    def __init__(self, original: bytes, reader: PdfReader) -> None:
+        self.original = original
+        self.reader = reader
+        self.objects = _Objects(reader)
+        self.next_number = int(cast(Any, reader.trailer["/Size"]))
+        self.bodies: dict[tuple[int, int], bytes] = {}
+        self.changed: dict[int, tuple[int, DictionaryObject]] = {}
+
+    def add(self, body: bytes) -> IndirectObject:
+        number = self.next_number
+        self.next_number += 1
+        self.bodies[(number, 0)] = body
+        return IndirectObject(number, 0, self.reader)
+
+    def add_stream(self, data: bytes, entries: bytes = b"") -> IndirectObject:
+        return self.add(
+            b"<</Length %d%s>>\nstream\n" % (len(data), entries) + data + b"\nendstream"
+        )
+
+    def editable(self, reference: IndirectObject) -> DictionaryObject:
+        """A copy of the dictionary at ``reference`` that will be written as its new version
+        (the same copy every time: pages sharing it see each other's changes)."""
+        if reference.idnum not in self.changed:
+            original = self.objects.get(reference)
+            if not isinstance(original, DictionaryObject):
+                raise CannotStamp("a page refers to something that is not a dictionary")
+            self.changed[reference.idnum] = (reference.generation, DictionaryObject(original))
+        return self.changed[reference.idnum][1]
+
+    def write(self) -> bytes:
+        for number, (generation, dictionary) in self.changed.items():
+            self.bodies[(number, generation)] = _serialise(dictionary)
+        out = bytearray(self.original)
+        if not out.endswith(b"\n"):
+            out += b"\n"
+        offsets: dict[int, tuple[int, int]] = {}
+        for (number, generation), body in sorted(self.bodies.items()):
+            offsets[number] = (len(out), generation)
+            out += b"%d %d obj\n" % (number, generation) + body + b"\nendobj\n"
+        xref_number = self.next_number
+        offsets[xref_number] = (len(out), 0)
+        numbers = sorted(offsets)
+        index: list[int] = []
+        for number in numbers:
+            if index and index[-2] + index[-1] == number:
+                index[-1] += 1
+            else:
+                index += [number, 1]
+        rows = b"".join(
+            b"\x01" + offsets[n][0].to_bytes(4, "big") + offsets[n][1].to_bytes(2, "big")
+            for n in numbers
+        )
+        trailer = self.reader.trailer
+        entries = [
+            b"/Type /XRef",
+            b"/Size %d" % (xref_number + 1),
+            b"/Index [" + b" ".join(b"%d" % value for value in index) + b"]",
+            b"/W [1 4 2]",
+            b"/Prev %d" % _startxref(self.original),
+            b"/Root " + _serialise(trailer.raw_get("/Root")),
+        ]
+        if "/Info" in trailer:
+            entries.append(b"/Info " + _serialise(trailer.raw_get("/Info")))
+        if "/ID" in trailer:
+            first = cast(Any, trailer["/ID"])[0]
+            second = hashlib.md5(bytes(out), usedforsecurity=False).hexdigest().encode()
+            entries.append(b"/ID [" + _serialise(first) + b" <" + second + b">]")
+        entries.append(b"/Length %d" % len(rows))
+        out += b"%d 0 obj\n<<" % xref_number + b"\n".join(entries) + b">>\nstream\n"
+        out += rows + b"\nendstream\nendobj\n"
+        out += b"startxref\n%d\n%%%%EOF\n" % offsets[xref_number][0]
+        return bytes(out)
+
+
+def _serialise(value: Any) -> bytes:
+    buffer = BytesIO()
+    value.write_to_stream(buffer)
+    return buffer.getvalue()
+
+
+def _startxref(pdf: bytes) -> int:
+    found = pdf.rfind(b"startxref")
+    if found < 0:
+        raise CannotStamp("no startxref")
+    return int(pdf[found + len(b"startxref") :].split()[0])
+
+
+def _font_objects(update: _Update) -> IndirectObject:
+    """The stamp font's PDF objects, added to ``update``."""
     font = stamp_font()
-    program = StreamObject()
-    program._data = zlib.compress(font.program)
-    program[NameObject("/Filter")] = NameObject("/FlateDecode")
-    program[NameObject("/Length1")] = NumberObject(len(font.program))
-    base_font = NameObject(f"/{SUBSET_TAG}+LiberationSans")
-    descriptor = DictionaryObject(
-        {
-            NameObject("/Type"): NameObject("/FontDescriptor"),
-            NameObject("/FontName"): base_font,
-            NameObject("/FontFamily"): TextStringObject(FONT_FAMILY),
-            NameObject("/Flags"): NumberObject(32),  # nonsymbolic
-            NameObject("/FontBBox"): ArrayObject(FloatObject(round(v, 3)) for v in font.bbox),
-            NameObject("/ItalicAngle"): NumberObject(0),
-            NameObject("/Ascent"): FloatObject(round(font.ascent, 3)),
-            NameObject("/Descent"): FloatObject(round(font.descent, 3)),
-            NameObject("/CapHeight"): FloatObject(round(font.cap_height, 3)),
-            NameObject("/StemV"): NumberObject(80),
-            NameObject("/FontFile2"): writer._add_object(program),
-        }
+    program = update.add_stream(
+        font.compressed_program, b"/Filter /FlateDecode /Length1 %d" % len(font.program)
     )
-    to_unicode = DecodedStreamObject()
-    to_unicode.set_data(_to_unicode_cmap())
-    dictionary = DictionaryObject(
-        {
-            NameObject("/Type"): NameObject("/Font"),
-            NameObject("/Subtype"): NameObject("/TrueType"),
-            NameObject("/BaseFont"): base_font,
-            NameObject("/FirstChar"): NumberObject(FIRST_CODE),
-            NameObject("/LastChar"): NumberObject(LAST_CODE),
-            NameObject("/Widths"): ArrayObject(FloatObject(width) for width in font.widths),
-            NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
-            NameObject("/FontDescriptor"): writer._add_object(descriptor),
-            NameObject("/ToUnicode"): writer._add_object(to_unicode),
-        }
+    base_font = f"/{SUBSET_TAG}+LiberationSans".encode()
+    bbox = b" ".join(_number(value) for value in font.bbox)
+    descriptor = update.add(
+        b"<</Type /FontDescriptor /FontName " + base_font + b" /Flags 32"  # nonsymbolic
+        b" /FontBBox [" + bbox + b"] /ItalicAngle 0"
+        b" /Ascent "
+        + _number(font.ascent)
+        + b" /Descent "
+        + _number(font.descent)
+        + b" /CapHeight "
+        + _number(font.cap_height)
+        + b" /StemV 80"
+        b" /FontFile2 " + _serialise(program) + b">>"
     )
-    return writer._add_object(dictionary)
+    to_unicode = update.add_stream(font.to_unicode)
+    widths = b" ".join(_number(width) for width in font.widths)
+    return update.add(
+        b"<</Type /Font /Subtype /TrueType /BaseFont "
+        + base_font
+        + b" /FirstChar %d /LastChar %d" % (FIRST_CODE, LAST_CODE)
+        + b" /Widths ["
+        + widths
+        + b"] /Encoding /WinAnsiEncoding"
+        + b" /FontDescriptor "
+        + _serialise(descriptor)
+        + b" /ToUnicode "
+        + _serialise(to_unicode)
+        + b">>"
+    )
 
 
 def _to_unicode_cmap() -> bytes:
@@ -399,49 +550,63 @@ def _free_name(fonts: DictionaryObject) -> str:
     return name
 
 
+def _fonts_of(update: _Update, page: DictionaryObject) -> DictionaryObject:
+    """The font dictionary of ``page`` (a copy of the page), as a copy that will be written:
+    the shared one when the page shares it, its own otherwise."""
+    resources = page.raw_get("/Resources")
+    if resources is None:
+        raise CannotStamp("a page without its own resources")
+    if isinstance(resources, IndirectObject):
+        shared = update.objects.get(resources)
+        fonts = shared.raw_get("/Font") if isinstance(shared, DictionaryObject) else None
+        if isinstance(fonts, IndirectObject):
+            return update.editable(fonts)
+        resources = update.editable(resources)
+    else:
+        resources = DictionaryObject(resources)
+        page[NameObject("/Resources")] = resources
+    fonts = resources.raw_get("/Font")
+    if isinstance(fonts, IndirectObject):
+        return update.editable(fonts)
+    copy = DictionaryObject(fonts) if isinstance(fonts, DictionaryObject) else DictionaryObject()
+    resources[NameObject("/Font")] = copy
+    return copy
+
+
 def stamp(pdf: bytes, line: str, geometry: FooterGeometry) -> bytes:
-    """``pdf`` with ``line`` drawn as every page's generated footer line (incremental update:
-    the original bytes come first, unchanged)."""
+    """``pdf`` with ``line`` drawn as every page's generated footer line, as an incremental
+    update (the original bytes come first, unchanged)."""
     if not can_stamp(line):
         raise CannotStamp("the line is not in Windows-1252")
     reader = PdfReader(BytesIO(pdf))
-    writer = PdfWriter(reader, incremental=True)
-    font_ref = _font_dictionary(writer)
-    opening = DecodedStreamObject()
-    opening.set_data(b"q\n")
-    opening_ref = writer._add_object(opening)
+    if "/Encrypt" in reader.trailer:
+        raise CannotStamp("an encrypted PDF")
+    update = _Update(pdf, reader)
+    font_ref = _font_objects(update)
+    opening = update.add_stream(b"q\n")
     stamps: dict[tuple[float, str], IndirectObject] = {}
-    for page in writer.pages:
-        resources = page.get("/Resources")
-        if resources is None:
-            raise CannotStamp("a page without its own resources")
-        resources = resources.get_object()
-        fonts = resources.get("/Font")
-        if fonts is None:
-            fonts = DictionaryObject()
-            resources[NameObject("/Font")] = fonts
-        fonts = fonts.get_object()
-        # Shared font dictionaries get the entry once; an existing entry for our font object
-        # (another page sharing it) is reused, any other name is never replaced.
-        name = next((key for key, value in fonts.items() if value == font_ref), None)
+    for reference, _, height in update.objects.pages():
+        copy = update.editable(reference)
+        fonts = _fonts_of(update, copy)
+        # A shared font dictionary gets the entry once; no existing name is ever replaced.
+        name = next(
+            (key for key, value in fonts.items() if value == font_ref),
+            None,
+        )
         if name is None:
             name = _free_name(fonts)
             fonts[NameObject(name)] = font_ref
-        height = float(page.mediabox.top)
-        key = (height, name)
-        if key not in stamps:
-            closing = DecodedStreamObject()
-            closing.set_data(b"\nQ\n" + stamp_operators(line, geometry, height, name))
-            stamps[key] = writer._add_object(closing)
-        contents = page.get("/Contents")
-        existing = contents.get_object() if contents is not None else None
+        if (height, name) not in stamps:
+            stamps[(height, name)] = update.add_stream(
+                b"\nQ\n" + stamp_operators(line, geometry, height, name)
+            )
+        contents = copy.raw_get("/Contents")
+        existing = update.objects.resolve(contents)
         if isinstance(existing, ArrayObject):
             parts = list(existing)
         elif contents is not None:
             parts = [contents]
         else:
             parts = []
-        page[NameObject("/Contents")] = ArrayObject([opening_ref, *parts, stamps[key]])
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
+        copy[NameObject("/Contents")] = ArrayObject([opening, *parts, stamps[(height, name)]])
+    return update.write()
