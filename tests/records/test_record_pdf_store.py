@@ -10,7 +10,10 @@ the footer line last.
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -197,6 +200,37 @@ def test_the_stamped_pdf_keeps_the_tags_metadata_and_embeds_its_font(world: Worl
         assert len(fonts) >= 2
         content = page.get_contents().get_data()
         assert b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC" in content
+
+
+@pytest.mark.skipif(
+    not (shutil.which("qpdf") and shutil.which("pdftotext")), reason="needs qpdf and pdftotext"
+)
+def test_qpdf_finds_no_error_and_pdftotext_reads_the_line_on_every_page(
+    world: World, tmp_path: Path
+) -> None:
+    case = long_case(world)
+    path = tmp_path / "record.pdf"
+    path.write_bytes(download(case).pdf)
+    checked = subprocess.run(  # noqa: S603 (our own file)
+        ["qpdf", "--check", str(path)],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "No syntax or stream encoding errors" in checked.stdout
+    text = subprocess.run(  # noqa: S603
+        ["pdftotext", "-layout", str(path), "-"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pages = text.split("\f")[:-1]
+    assert len(pages) == len(reader(path.read_bytes()).pages)
+    for number, page in enumerate(pages, start=1):
+        assert re.search(
+            rf"OFFICIAL-SENSITIVE\s+{case.reference} · {LINE}\s+Page {number} of", page
+        ), page[-300:]
 
 
 def test_the_stamp_font_widths_are_the_fonts_own() -> None:
