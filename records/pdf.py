@@ -24,6 +24,11 @@
   worker timeout is the backstop for that.
 - WeasyPrint is imported on first use, once per process (the import costs ~0.5 s).
 
+The Appendix 2 record's downloads do not call this directly: ``records.record_pdf`` renders
+each content version once without the footer's generated line and stamps it per download
+(ADR 0010); ``render_record_pdf`` here is the live render (whole, with the line), used when the
+line cannot be stamped and as the tests' oracle.
+
 PDFs are tagged (PDF/UA-1: ``pdf_variant="pdf/ua-1"``, which WeasyPrint 70 supports and which
 switches ``pdf_tags`` on), A4, with Liberation Sans (metric-compatible with Arial; Debian's
 ``fonts-liberation2``) set on ``html`` so the page margin boxes use it too.

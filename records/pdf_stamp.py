@@ -542,6 +542,14 @@ def _to_unicode_cmap() -> bytes:
     ).encode()
 
 
+def page_count(pdf: bytes) -> int:
+    """The number of pages, from the page tree's root (without parsing the structure tree,
+    as ``len(PdfReader(...).pages)`` would)."""
+    objects = _Objects(PdfReader(BytesIO(pdf)))
+    root = objects.resolve(objects.reader.trailer.raw_get("/Root"))
+    return int(objects.resolve(objects.resolve(root.raw_get("/Pages"))["/Count"]))
+
+
 def _free_name(fonts: DictionaryObject) -> str:
     name, suffix = FONT_RESOURCE, 1
     while name in fonts:

@@ -28,7 +28,6 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
@@ -142,12 +141,10 @@ def footer_geometry() -> pdf_stamp.FooterGeometry:
 
 
 def _render_base(html: str, seconds: float | None, fetcher: Any = None) -> tuple[bytes, int]:
-    from pypdf import PdfReader
-
     rendered = pdf.render_html_to_pdf(
         html, stylesheets=pdf.PDF_STYLESHEETS, fetcher=fetcher, seconds=seconds
     )
-    return rendered.pdf, len(PdfReader(BytesIO(rendered.pdf)).pages)
+    return rendered.pdf, pdf_stamp.page_count(rendered.pdf)
 
 
 def _live(

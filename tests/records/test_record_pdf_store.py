@@ -535,3 +535,10 @@ def test_the_view_sends_the_stored_render_stamped_for_the_person(world: World) -
     assert f"by {world.a_line_manager.get_full_name()}" in pdf_text(response.content)
     assert RecordRender.objects.get(difference=case).rendered_at == rendered_at
     assert Status(ProfessionalDifference.objects.get(pk=case.pk).status) == Status.STAGE_2
+
+
+def test_the_stored_page_count_is_the_pdfs(world: World) -> None:
+    case = long_case(world)
+    download(case)
+    stored = RecordRender.objects.get(difference=case)
+    assert stored.pages == len(reader(bytes(stored.pdf)).pages) > 2
