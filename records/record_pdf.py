@@ -163,6 +163,17 @@ def _live(
     return RecordPdf(rendered.pdf, record, "live", time.perf_counter() - started)
 
 
+def _stampable(line: str) -> bool:
+    """Whether the line can be stamped; anything wrong with the stamp's set-up (no Liberation
+    Sans, a footer the measurement does not recognise) renders live instead of failing."""
+    try:
+        footer_geometry()
+        return pdf_stamp.can_stamp(line)
+    except pdf_stamp.CannotStamp as reason:
+        logger.warning("Appendix 2 PDFs render live: %s", reason)
+        return False
+
+
 def store(difference: ProfessionalDifference, key: str, base: bytes, pages: int) -> bool:
     """Keep ``base`` as the case's render (replacing any other), unless the case was
     anonymised after ``difference`` was read: then the render holds what anonymising removed,
@@ -208,7 +219,7 @@ def case_record_pdf(
     started = time.perf_counter()
     record = appendix2.record_for(difference)
     line = pdf.footer_line(record, generated_by, generated_at)
-    if not pdf_stamp.can_stamp(line):
+    if not _stampable(line):
         return _live(record, line, seconds, started, fetcher)
     html = record_html(record)
     key = render_key(html)
@@ -222,7 +233,11 @@ def case_record_pdf(
         base, pages = _render_base(html, seconds, fetcher)
         store(difference, key, base, pages)
         source = "rendered"
-    stamped = pdf_stamp.stamp(bytes(base), line, footer_geometry())
+    try:
+        stamped = pdf_stamp.stamp(bytes(base), line, footer_geometry())
+    except pdf_stamp.CannotStamp as reason:
+        logger.warning("Appendix 2 PDF of case %s rendered live: %s", difference.pk, reason)
+        return _live(record, line, seconds, started, fetcher)
     return RecordPdf(stamped, record, source, time.perf_counter() - started)
 
 
@@ -238,7 +253,7 @@ def blank_record_pdf(
     started = time.perf_counter()
     record = appendix2.blank_record(partnership)
     line = pdf.footer_line(record, generated_by, generated_at)
-    if not pdf_stamp.can_stamp(line):
+    if not _stampable(line):
         return _live(record, line, seconds, started)
     html = record_html(record)
     cache_key = f"record-pdf:blank:{render_key(html)}"
@@ -248,7 +263,11 @@ def blank_record_pdf(
         base, _ = _render_base(html, seconds)
         cache.set(cache_key, base, BLANK_CACHE_SECONDS)
         source = "rendered"
-    stamped = pdf_stamp.stamp(base, line, footer_geometry())
+    try:
+        stamped = pdf_stamp.stamp(base, line, footer_geometry())
+    except pdf_stamp.CannotStamp as reason:
+        logger.warning("The blank Appendix 2 PDF rendered live: %s", reason)
+        return _live(record, line, seconds, started)
     return RecordPdf(stamped, record, source, time.perf_counter() - started)
 
 

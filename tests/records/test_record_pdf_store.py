@@ -542,3 +542,27 @@ def test_the_stored_page_count_is_the_pdfs(world: World) -> None:
     download(case)
     stored = RecordRender.objects.get(difference=case)
     assert stored.pages == len(reader(bytes(stored.pdf)).pages) > 2
+
+
+def test_a_stamp_that_cannot_be_made_falls_back_to_the_live_render(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = case_at_stage_2(world)
+
+    def broken(*args: Any) -> bytes:
+        raise pdf_stamp.CannotStamp("a page without its own resources")
+
+    monkeypatch.setattr(pdf_stamp, "stamp", broken)
+    sent = download(case)
+    assert sent.source == "live"
+    assert LINE in pdf_text(sent.pdf)
+
+
+@pytest.mark.parametrize("person", ["c_practitioner", "q_business_manager", "outsider"])
+def test_someone_who_may_not_see_the_case_gets_404_and_nothing_is_rendered(
+    world: World, person: str
+) -> None:
+    case = case_at_stage_2(world)
+    response = signed_in(world.people[person]).get(record_url(case))
+    assert response.status_code == 404
+    assert not RecordRender.objects.exists()
