@@ -165,9 +165,24 @@ def write_results(steps: dict[str, Step], start_load: tuple[float, float, float]
     report = _search(
         r"monitoring report page: median ([\d.]+) s, worst ([\d.]+) s", steps["report"].output
     )
-    pdf = _search(r"typical record .*?p50 (\d+) ms, p95 (\d+) ms", steps["record_pdf"].output)
+    # ADR 0010: the target is the download once the background render has stored the record;
+    # the cold render (nothing stored yet) is shown beside it, for information.
+    pdf = _search(
+        r"typical record, download \(pre-rendered\) .*?p50 (\d+) ms, p95 (\d+) ms",
+        steps["record_pdf"].output,
+    )
+    pdf_cold = _search(
+        r"typical record, cold render .*?p50 (\d+) ms, p95 (\d+) ms", steps["record_pdf"].output
+    )
     others = [
-        ("Appendix 2 PDF, p95 of 50 renders", pdf, 2, "ms", "≤ 250 ms", "record_pdf"),
+        (
+            "Appendix 2 PDF download (pre-rendered), p95 of 50",
+            pdf,
+            2,
+            "ms",
+            "≤ 250 ms",
+            "record_pdf",
+        ),
         ("Six-monthly report page, worst of 5", report, 2, "s", "≤ 1 s", "report"),
         ("One deadline scan (10,000 due), worst of 3", scan, 2, "s", "≤ 2 s", "deadline_scan"),
     ]
@@ -178,6 +193,17 @@ def write_results(steps: dict[str, Step], start_load: tuple[float, float, float]
             f"| {label} | {figure} | {target} | none | — | {step.load:.2f} | "
             f"{verdict(step.returncode == 0)} |"
         )
+        if name == "record_pdf":
+            cold = (
+                f"{pdf_cold.group(2)} ms (p50 {pdf_cold.group(1)} ms)"
+                if pdf_cold
+                else f"see var/bench/{name}.log"
+            )
+            lines.append(
+                "| Appendix 2 PDF cold render (before the background render has run), p95 | "
+                f"{cold} | none (for information) | none | — | {step.load:.2f} | "
+                f"{verdict(None)} |"
+            )
     rows = load_data.get("rows", [])
     if rows:
         lines += [

@@ -305,6 +305,9 @@ CELERY_BEAT_SCHEDULE["scan-retention"] = {
     "task": "records.tasks.scan_retention",
     "schedule": 24 * 60 * 60.0,
 }
+# The Appendix 2 PDF of a case is rendered again in the background (a Celery task queued when
+# a chronology entry commits), so downloads only stamp the footer's generated line (ADR 0010).
+RECORD_PDF_PRERENDER = env.bool("RECORD_PDF_PRERENDER", default=True)
 # -- Production stack: static files, the health check, beat's liveness ---------------------
 # WhiteNoise serves the collected static files from gunicorn with far-future cache headers:
 # collectstatic (run when the Docker image is built) writes hashed, pre-compressed copies

@@ -10,6 +10,9 @@ from config.settings import *  # noqa: F403
 # Fast hashing: the suite creates hundreds of people; production keeps Django's default.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
+# Eager Celery would render a whole PDF inline on every chronology entry the suite writes:
+# off, except in the tests of the background render (tests/records/test_record_pdf_store.py).
+RECORD_PDF_PRERENDER = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # The test client speaks plain HTTP; production redirects to HTTPS.
 SECURE_SSL_REDIRECT = False

@@ -185,3 +185,27 @@ class AccessEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise EntryIsAppendOnly(ACCESS_EVENT_IS_APPEND_ONLY)
+
+
+class RecordRender(models.Model):
+    """The Appendix 2 PDF of a case's current content, rendered once without the footer's
+    generated line, which each download stamps on (ADR 0010; ``records.record_pdf``).
+
+    One row per case, replaced when the content changes. ``key`` is the SHA-256 of the
+    record's HTML, stylesheet, WeasyPrint version and stamping version: a download serves the
+    row only when the key of the record as it reads now matches, so a stored render is never
+    stale. Anonymisation deletes the row; deleting the case deletes it too.
+    """
+
+    difference = models.OneToOneField(
+        "escalations.ProfessionalDifference",
+        on_delete=models.CASCADE,
+        related_name="record_render",
+    )
+    key = models.CharField(max_length=64)
+    pdf = models.BinaryField()
+    pages = models.PositiveIntegerField()
+    rendered_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Record PDF of case {self.difference_id} ({self.pages} pages)"

@@ -24,6 +24,11 @@
   worker timeout is the backstop for that.
 - WeasyPrint is imported on first use, once per process (the import costs ~0.5 s).
 
+The Appendix 2 record's downloads do not call this directly: ``records.record_pdf`` renders
+each content version once without the footer's generated line and stamps it per download
+(ADR 0010); ``render_record_pdf`` here is the live render (whole, with the line), used when the
+line cannot be stamped and as the tests' oracle.
+
 PDFs are tagged (PDF/UA-1: ``pdf_variant="pdf/ua-1"``, which WeasyPrint 70 supports and which
 switches ``pdf_tags`` on), A4, with Liberation Sans (metric-compatible with Arial; Debian's
 ``fonts-liberation2``) set on ``html`` so the page margin boxes use it too.
@@ -363,6 +368,13 @@ def render_template_to_pdf(
     return render_html_to_pdf(html, stylesheets=stylesheets, fetcher=fetcher, seconds=seconds)
 
 
+def footer_line(record: Any, generated_by: str, at: datetime) -> str:
+    """The Appendix 2 footer's middle line: the case's reference (none on the blank form),
+    then who generated the PDF when."""
+    line = generated_line(generated_by, at)
+    return f"{record.reference} · {line}" if record.reference else line
+
+
 def render_record_pdf(
     record: Any,
     *,
@@ -371,12 +383,10 @@ def render_record_pdf(
     fetcher: Any | None = None,
     seconds: float | None = None,
 ) -> RenderedPdf:
-    """The Appendix 2 record (filled in or blank) as a PDF."""
-    return render_template_to_pdf(
+    """The Appendix 2 record (filled in or blank) as a PDF, rendered whole with its footer
+    line (the live render; downloads go through ``records.record_pdf``, ADR 0010)."""
+    html = render_to_string(
         "records/appendix2.html",
-        {"record": record},
-        generated_by=generated_by,
-        generated_at=generated_at,
-        fetcher=fetcher,
-        seconds=seconds,
+        {"record": record, "generated": footer_line(record, generated_by, generated_at)},
     )
+    return render_html_to_pdf(html, stylesheets=PDF_STYLESHEETS, fetcher=fetcher, seconds=seconds)

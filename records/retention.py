@@ -29,7 +29,7 @@ from escalations.models import (
     StageEntry,
 )
 from escalations.states import Status
-from records.models import AuditEvent, Entry
+from records.models import AuditEvent, Entry, RecordRender
 
 ANONYMISED_CHILD = "Anonymised child"
 ANONYMISED_PERSON = "Anonymised"
@@ -257,6 +257,8 @@ def difference_anonymise(
     )
     AuditEvent.objects.filter(difference=difference).update(detail="")
     entries = _blank_chronology(difference)
+    # The stored PDF of the record holds everything just removed (ADR 0010).
+    RecordRender.objects.filter(difference=difference).delete()
 
     difference.raiser_name = ANONYMISED_PERSON
     difference.urgent_manager = None

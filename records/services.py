@@ -16,6 +16,7 @@ from escalations.errors import DifferenceRefused
 from escalations.selectors import difference_visible_to_user
 from escalations.states import Status
 from records.models import RECORDED_KINDS, AuditEvent, Entry, EntryKind
+from records.prerender import prerender_on_commit
 
 if TYPE_CHECKING:
     from escalations.models import ProfessionalDifference
@@ -58,6 +59,15 @@ def _author_snapshot(difference: ProfessionalDifference, actor: Any | None) -> A
     return Author(name)
 
 
+def _entry_write(**fields: Any) -> Entry:
+    """Write one chronology entry: the only place entries are created. The case's record
+    changed, so its PDF is rendered again in the background once the transaction commits
+    (ADR 0010)."""
+    entry = Entry.objects.create(**fields)
+    prerender_on_commit(entry.difference_id)
+    return entry
+
+
 def transition_entry_write(
     *,
     difference: ProfessionalDifference,
@@ -71,7 +81,7 @@ def transition_entry_write(
     """Write the one chronology entry every transition leaves (called inside the service's
     transaction)."""
     author = _author_snapshot(difference, actor)
-    return Entry.objects.create(
+    return _entry_write(
         difference=difference,
         kind=EntryKind.TRANSITION,
         status=to_status,
@@ -92,7 +102,7 @@ def clock_entry_write(
 ) -> Entry:
     """Record a change to the stage clock (paused, resumed, brought forward)."""
     author = _author_snapshot(difference, actor)
-    return Entry.objects.create(
+    return _entry_write(
         difference=difference,
         kind=EntryKind.CLOCK,
         status=difference.status,
@@ -145,7 +155,7 @@ def entry_record(
     if not (facts.strip() or opinion.strip() or outcome.strip()):
         raise DifferenceRefused(errors.ENTRY_NEEDS_CONTENT, field="facts")
     author = _author_snapshot(difference, actor)
-    return Entry.objects.create(
+    return _entry_write(
         difference=difference,
         kind=kind,
         status=difference.status,
@@ -186,7 +196,7 @@ def entry_correct(
     if not (facts.strip() or opinion.strip() or outcome.strip()):
         raise DifferenceRefused(errors.ENTRY_NEEDS_CONTENT, field="facts")
     author = _author_snapshot(difference, actor)
-    return Entry.objects.create(
+    return _entry_write(
         difference=difference,
         kind=EntryKind.CORRECTION,
         status=difference.status,

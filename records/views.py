@@ -15,7 +15,7 @@ from accounts.reauthentication import require_recent_reauthentication
 from agencies.models import Partnership
 from agencies.selectors import roles_held
 from escalations.selectors import difference_get_for
-from records import appendix2, pdf
+from records import pdf, record_pdf
 from records.services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -53,17 +53,19 @@ def _too_slow(request: HttpRequest) -> HttpResponse:
 @require_GET
 def case_record_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The case's Appendix 2 record; 404 for anyone who may not see the case, then (only
-    for those who may) a fresh re-authentication before the download."""
+    for those who may) a fresh re-authentication before the download. The PDF is the case's
+    stored render of its current content (rendered now when there is none) with who and when
+    stamped on (ADR 0010)."""
     difference = difference_get_for(request.user, pk)
     require_recent_reauthentication(request)
-    record = appendix2.record_for(difference)
     try:
-        rendered = pdf.render_record_pdf(
-            record, generated_by=_name(request.user), generated_at=timezone.now()
+        rendered = record_pdf.case_record_pdf(
+            difference, generated_by=_name(request.user), generated_at=timezone.now()
         )
     except pdf.RenderTimeout:
         logger.warning("Appendix 2 PDF of case %s ran out of time", difference.pk)
         return _too_slow(request)
+    record = rendered.record
     audit_record(
         actor=request.user,
         action=AUDIT_ACTION,
@@ -85,10 +87,11 @@ def _partnership_of(user: Any) -> Partnership | None:
 @require_GET
 def blank_record_pdf(request: HttpRequest) -> HttpResponse:
     """The Appendix 2 form with nothing filled in, for partners who still need paper."""
-    record = appendix2.blank_record(_partnership_of(request.user))
     try:
-        rendered = pdf.render_record_pdf(
-            record, generated_by=_name(request.user), generated_at=timezone.now()
+        rendered = record_pdf.blank_record_pdf(
+            _partnership_of(request.user),
+            generated_by=_name(request.user),
+            generated_at=timezone.now(),
         )
     except pdf.RenderTimeout:
         logger.warning("The blank Appendix 2 PDF ran out of time")

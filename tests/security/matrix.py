@@ -574,12 +574,14 @@ def url_patterns() -> list[Pattern]:
 
 # Tables a refused request may legitimately write to: sessions and the person -> sessions map
 # (signing in and out), audit trails and the access log (a denied attempt is itself recorded,
-# append-only), django-axes' attempt logs (a failed sign-in is counted), the admin's log.
+# append-only), django-axes' attempt logs (a failed sign-in is counted), the admin's log, and
+# the stored render of a case's Appendix 2 PDF (a permitted download stores the render it made:
+# derived from the case, never case data itself; ADR 0010).
 # allauth's authenticators are counted (none may appear or vanish); their "last used" time is
 # not compared. Case data is never excluded.
 _MAY_CHANGE = re.compile(
     r"^(sessions\.|admin\.logentry$|accounts\.signedinsession$|records\.accessevent$|axes\.)"
-    r"|audit",
+    r"|^records\.recordrender$|audit",
     re.IGNORECASE,
 )
 
