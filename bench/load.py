@@ -11,7 +11,7 @@ and the visibility query the service uses. The figures go to ``var/bench/load.js
 ``bench.run``, which writes ``bench/results.md``) and to stdout; the exit status is non-zero
 when a target is missed at 4 clients.
 
-Knobs: BENCH_WORKERS (gunicorn workers, default 4), BENCH_DURATION (seconds a wrk run, 10),
+Knobs: BENCH_WORKERS (gunicorn workers, default one per core, as config/gunicorn.conf.py), BENCH_DURATION (seconds a wrk run, 10),
 DATABASE_POOL (psycopg's pool, default on here).
 """
 
@@ -59,7 +59,8 @@ from escalations.selectors import (  # noqa: E402
 BASE_DIR = Path(__file__).resolve().parent.parent
 OUT_DIR = BASE_DIR / "var" / "bench"
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
-WORKERS = int(os.environ.get("BENCH_WORKERS", 4))
+# As the shipped gunicorn configuration: one sync worker per core (at least 2).
+WORKERS = int(os.environ.get("BENCH_WORKERS", max(2, os.cpu_count() or 1)))
 DURATION = int(os.environ.get("BENCH_DURATION", 10))
 CONCURRENCY = (4, 16)
 TARGET_CONCURRENCY = 4

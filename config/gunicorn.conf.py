@@ -16,8 +16,12 @@ def _int(name: str, default: int) -> int:
 
 # Where to listen: 0.0.0.0:8000 in the container; a port of its own in the CI smoke test.
 bind = [os.environ.get("GUNICORN_BIND", "").strip() or "0.0.0.0:8000"]
-# Sync worker processes: each serves one request at a time. The usual 2 × cores + 1.
-workers = _int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1)
+# Sync worker processes: each serves one request at a time. One per core: the pages are CPU
+# work (the database answers in a few milliseconds), and more processes than cores only make
+# the kernel time-slice requests against each other. On the 2-core bench (bench/results.md)
+# 4 workers gave the case list a p95 of about 150 ms at 4 clients and 2 workers about 60 ms.
+# Raise it when requests wait on I/O (a database on a distant host).
+workers = _int("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count()))
 # A request taking longer than this (seconds) has its worker killed and restarted.
 timeout = _int("GUNICORN_TIMEOUT", 30)
 # On a restart or stop, running requests get this long (seconds) to finish.
