@@ -11,8 +11,8 @@ and the visibility query the service uses. The figures go to ``var/bench/load.js
 ``bench.run``, which writes ``bench/results.md``) and to stdout; the exit status is non-zero
 when a target is missed at 4 clients.
 
-Knobs: BENCH_WORKERS (gunicorn workers, default one per core, as config/gunicorn.conf.py), BENCH_DURATION (seconds a wrk run, 10),
-DATABASE_POOL (psycopg's pool, default on here).
+Knobs: BENCH_WORKERS (gunicorn workers, default one per core, as config/gunicorn.conf.py),
+BENCH_DURATION (seconds a wrk run, 10), DATABASE_POOL (psycopg's pool, default on here).
 """
 
 from __future__ import annotations
