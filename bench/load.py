@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -209,7 +210,26 @@ def fetch(url: str, cookie: str) -> tuple[int, str]:
         return error.code, ""
 
 
+def drain(base: str, clients: int) -> None:
+    """Wait until the requests wrk left in flight are answered: as many health checks as wrk
+    had connections, at once, queue behind them. Without this a slow run's leftovers (a slow
+    baseline, say) are counted in the next run's tail."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def ask(_: int) -> object:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=60) as response:  # noqa: S310
+                return response.status
+        except urllib.error.URLError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(ask, range(clients)))
+
+
 def wrk(name: str, url: str, cookie: str, clients: int, seconds: int) -> Measure:
+    parts = urllib.parse.urlsplit(url)
+    drain(f"{parts.scheme}://{parts.netloc}", clients)
     load = os.getloadavg()[0]
     result = subprocess.run(  # noqa: S603 (wrk with arguments we built)
         [WRK, "-t", str(min(clients, 2)), "-c", str(clients), "-d", f"{seconds}s",
