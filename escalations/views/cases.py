@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path
@@ -15,10 +14,13 @@ from django.utils.formats import date_format
 
 from agencies.models import AgencyRole, PartnershipRole
 from escalations import offers
-from escalations.clocks import partnership_calendar
-from escalations.models import Child, ProfessionalDifference, StageEntry
-from escalations.presenters import Clock, clock_for
-from escalations.selectors import difference_get_for, differences_visible_to
+from escalations.models import Child, ProfessionalDifference
+from escalations.presenters import clock_for
+from escalations.selectors import (
+    case_page_facts,
+    difference_get_for,
+    differences_visible_to,
+)
 from escalations.states import STAGE_RANK, Status
 from records.models import RECORDED_KINDS, Entry, EntryKind
 from records.services import SYSTEM_NAME, audit_record
@@ -162,12 +164,6 @@ def chronology(difference: ProfessionalDifference) -> list[Entry]:
 # -- the case page --------------------------------------------------------------------------
 
 
-def _running_clock(difference: ProfessionalDifference, running: StageEntry | None) -> Clock | None:
-    if running is None:
-        return None
-    return clock_for(running, partnership_calendar(difference.partnership))
-
-
 def _outcome_entry(entries: list[Entry]) -> Entry | None:
     """The latest entry recording an outcome (its ``outcome`` holds the summary; a
     withdrawal's ``reason`` says why)."""
@@ -183,40 +179,32 @@ def _outcome_entry(entries: list[Entry]) -> Entry | None:
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The case: its record, what this person may do now, and its timeline."""
     difference = difference_get_for(request.user, pk)
-    children = list(difference.children.all())
-    parties = list(difference.parties.select_related("agency"))
+    facts = case_page_facts(difference)
     # The rules ask for the party agencies again and again: give them what was just read.
-    difference.__dict__["_party_agency_ids"] = frozenset(party.agency_id for party in parties)
-    named = list(difference.named_professionals.select_related("agency"))
-    actions = list(difference.actions.all())
+    difference.__dict__["_party_agency_ids"] = frozenset(party.agency_id for party in facts.parties)
     # Only the linked cases this person may also see (both directions of the link).
-    links = ProfessionalDifference.linked_cases.through.objects.filter(
-        Q(from_professionaldifference_id=difference.pk)
-        | Q(to_professionaldifference_id=difference.pk)
-    ).values_list("from_professionaldifference_id", "to_professionaldifference_id")
-    linked_ids = {to if from_ == difference.pk else from_ for from_, to in links}
     linked = (
         list(
             differences_visible_to(request.user)
-            .filter(pk__in=linked_ids)
+            .filter(pk__in=facts.linked_ids)
             .order_by("raised_at", "pk")
             .only("pk", "reference", "status")
         )
-        if linked_ids
+        if facts.linked_ids
         else []
     )
-    entries = chronology(difference)
-    running = offers.running_stage_entry(difference)
+    entries = facts.entries
+    running = facts.running
     outcome_entry = _outcome_entry(entries)
     context: dict[str, Any] = {
         "difference": difference,
-        "children": children,
-        "other_parties": [party for party in parties if not party.is_raising],
-        "named_professionals": named,
-        "actions": actions,
+        "children": facts.children,
+        "other_parties": [party for party in facts.parties if not party.is_raising],
+        "named_professionals": facts.named_professionals,
+        "actions": facts.actions,
         "linked_cases": linked,
         "running": running,
-        "clock": _running_clock(difference, running),
+        "clock": clock_for(running, facts.calendar) if running else None,
         "stage_number": STAGE_RANK.get(difference.status, 0) - 1,
         "urgent_manager_name": _urgent_manager_name(difference),
         "outcome_entry": outcome_entry,
