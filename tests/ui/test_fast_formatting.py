@@ -80,3 +80,90 @@ def test_object_urls_follow_the_script_prefix() -> None:
     finally:
         set_script_prefix("/")
     assert links.object_url("case_detail", 5) == "/cases/5/"
+
+
+# -- the case table's rows ---------------------------------------------------------------------
+
+# The rows as the template wrote them before ``case_table_rows`` built them in Python.
+ROWS_AS_A_TEMPLATE = """{% load ui %}{% for row in rows %}
+    <tr class="govuk-table__row">
+      <th scope="row" class="govuk-table__header">
+        <a class="govuk-link" href="{{ row.url }}">{{ row.reference }}</a>
+        {% if row.is_urgent %}<br><strong class="govuk-tag govuk-tag--red">Urgent</strong>{% endif %}
+      </th>
+      <td class="govuk-table__cell">{% status_tag row.status row.status_label %}</td>
+      <td class="govuk-table__cell">{{ row.stage_label }}</td>
+      <td class="govuk-table__cell">
+        {% if row.overdue %}<strong class="govuk-tag govuk-tag--red">Overdue</strong>{% if row.paused %}<br><span class="govuk-body-s">Clock paused</span>{% endif %}{% else %}{{ row.clock_text }}{% endif %}
+      </td>
+      <td class="govuk-table__cell">
+        {% for child in row.children %}<a class="govuk-link" href="{{ child.url }}">{{ child.label }}<span class="govuk-visually-hidden">: chronology of this child</span></a>{% if not forloop.last %}<br>{% endif %}{% endfor %}
+      </td>
+      <td class="govuk-table__cell">
+        {% for agency in row.other_agencies %}{{ agency }}{% if not forloop.last %}<br>{% endif %}{% endfor %}
+        <br><span class="govuk-body-s">Raised by {{ row.raising_agency }}</span>
+      </td>
+      <td class="govuk-table__cell">{{ row.raised_on }}</td>
+    </tr>
+    {% endfor %}"""  # noqa: E501 (the template as it was)
+
+texts = st.text(max_size=30) | st.sampled_from(["<script>alert(1)</script>", "a & b", "\"q\" 's'"])
+
+
+def _squeeze(html: str) -> str:
+    return " ".join(html.split())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            texts,
+            st.sampled_from(["stage_2", "resolved", "not-a-status"]),
+            texts,
+            st.booleans(),
+            st.booleans(),
+            st.booleans(),
+            st.lists(st.tuples(texts, texts), max_size=3),
+            st.lists(texts, max_size=3),
+            texts,
+        ),
+        max_size=4,
+    )
+)
+def test_the_case_table_rows_are_what_the_template_wrote_with_every_value_escaped(
+    rows: list[tuple],
+) -> None:
+    from escalations.views.lists import CaseRow, ChildCell
+
+    moment = datetime(2026, 3, 4, 14, 5, tzinfo=UTC)
+    case_rows = [
+        CaseRow(
+            pk=number,
+            reference=f"PD-{text}",
+            status=status,
+            status_label=f"Label {text}",
+            stage_label=text,
+            clock_text=f"Due {text}",
+            overdue=overdue,
+            paused=paused,
+            due_at=None,
+            children=tuple(
+                ChildCell(pk=n, label=label, url=f"/children/{n}/?x={url}")
+                for n, (label, url) in enumerate(children)
+            ),
+            raising_agency=raising,
+            other_agencies=tuple(agencies),
+            raised_at=moment,
+            is_urgent=urgent,
+            url=f"/cases/{number}/?q={text}",
+            raised_on="4 Mar 2026",
+        )
+        for number, (text, status, _, urgent, overdue, paused, children, agencies, raising) in (
+            enumerate(rows)
+        )
+    ]
+    expected = Template(ROWS_AS_A_TEMPLATE).render(Context({"rows": case_rows}))
+    built = Template("{% load ui %}{% case_table_rows rows %}").render(Context({"rows": case_rows}))
+    assert _squeeze(built) == _squeeze(expected)
+    assert "<script>" not in built

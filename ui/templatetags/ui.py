@@ -8,7 +8,8 @@ from typing import Any
 from django import template
 from django.forms import BoundField
 from django.template.loader import render_to_string
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -116,3 +117,56 @@ def status_tag(status: str, label: str = "") -> str:
         STATUS_COLOURS.get(status, "grey"),
         label or status,
     )
+
+
+def _case_row_html(row: Any) -> str:
+    urgent = '<br><strong class="govuk-tag govuk-tag--red">Urgent</strong>' if row.is_urgent else ""
+    if row.overdue:
+        clock = '<strong class="govuk-tag govuk-tag--red">Overdue</strong>' + (
+            '<br><span class="govuk-body-s">Clock paused</span>' if row.paused else ""
+        )
+    else:
+        clock = str(escape(row.clock_text))
+    children = "<br>".join(
+        format_html(
+            '<a class="govuk-link" href="{}">{}<span class="govuk-visually-hidden">: '
+            "chronology of this child</span></a>",
+            child.url,
+            child.label,
+        )
+        for child in row.children
+    )
+    agencies = "<br>".join(str(escape(agency)) for agency in row.other_agencies)
+    return format_html(
+        '<tr class="govuk-table__row">\n'
+        '      <th scope="row" class="govuk-table__header">\n'
+        '        <a class="govuk-link" href="{}">{}</a>\n'
+        "        {}\n"
+        "      </th>\n"
+        '      <td class="govuk-table__cell">{}</td>\n'
+        '      <td class="govuk-table__cell">{}</td>\n'
+        '      <td class="govuk-table__cell">\n        {}\n      </td>\n'
+        '      <td class="govuk-table__cell">\n        {}\n      </td>\n'
+        '      <td class="govuk-table__cell">\n        {}\n'
+        '        <br><span class="govuk-body-s">Raised by {}</span>\n      </td>\n'
+        '      <td class="govuk-table__cell">{}</td>\n'
+        "    </tr>",
+        row.url,
+        row.reference,
+        mark_safe(urgent),  # noqa: S308 (constant markup)
+        status_tag(row.status, row.status_label),
+        row.stage_label,
+        mark_safe(clock),  # noqa: S308 (constant markup or escaped above)
+        mark_safe(children),  # noqa: S308 (built with format_html above)
+        mark_safe(agencies),  # noqa: S308 (escaped above)
+        row.raising_agency,
+        row.raised_on,
+    )
+
+
+@register.simple_tag
+def case_table_rows(rows: Any) -> str:
+    """The rows of a case table (``_case_table.html``), built here rather than by the
+    template: a list page shows fifty rows of a dozen values each, and the template engine's
+    lookups for them were a quarter of the page's time. Every value is escaped."""
+    return mark_safe("\n    ".join(_case_row_html(row) for row in rows))  # noqa: S308
