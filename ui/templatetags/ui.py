@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from datetime import date
 from typing import Any
 
 from django import template
 from django.forms import BoundField
 from django.template.loader import render_to_string
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -119,6 +120,12 @@ def status_tag(status: str, label: str = "") -> str:
     )
 
 
+def _e(value: Any) -> str:
+    """What ``escape`` gives (``&<>"'``), without its lazy-string wrapper: a table of fifty
+    rows escapes a thousand values."""
+    return html.escape(str(value))
+
+
 def _case_row_html(row: Any) -> str:
     urgent = '<br><strong class="govuk-tag govuk-tag--red">Urgent</strong>' if row.is_urgent else ""
     if row.overdue:
@@ -126,41 +133,30 @@ def _case_row_html(row: Any) -> str:
             '<br><span class="govuk-body-s">Clock paused</span>' if row.paused else ""
         )
     else:
-        clock = str(escape(row.clock_text))
+        clock = _e(row.clock_text)
     children = "<br>".join(
-        format_html(
-            '<a class="govuk-link" href="{}">{}<span class="govuk-visually-hidden">: '
-            "chronology of this child</span></a>",
-            child.url,
-            child.label,
-        )
+        f'<a class="govuk-link" href="{_e(child.url)}">{_e(child.label)}'
+        '<span class="govuk-visually-hidden">: chronology of this child</span></a>'
         for child in row.children
     )
-    agencies = "<br>".join(str(escape(agency)) for agency in row.other_agencies)
-    return format_html(
+    agencies = "<br>".join(_e(agency) for agency in row.other_agencies)
+    colour = STATUS_COLOURS.get(row.status, "grey")
+    return (
         '<tr class="govuk-table__row">\n'
         '      <th scope="row" class="govuk-table__header">\n'
-        '        <a class="govuk-link" href="{}">{}</a>\n'
-        "        {}\n"
+        f'        <a class="govuk-link" href="{_e(row.url)}">{_e(row.reference)}</a>\n'
+        f"        {urgent}\n"
         "      </th>\n"
-        '      <td class="govuk-table__cell">{}</td>\n'
-        '      <td class="govuk-table__cell">{}</td>\n'
-        '      <td class="govuk-table__cell">\n        {}\n      </td>\n'
-        '      <td class="govuk-table__cell">\n        {}\n      </td>\n'
-        '      <td class="govuk-table__cell">\n        {}\n'
-        '        <br><span class="govuk-body-s">Raised by {}</span>\n      </td>\n'
-        '      <td class="govuk-table__cell">{}</td>\n'
-        "    </tr>",
-        row.url,
-        row.reference,
-        mark_safe(urgent),  # noqa: S308 (constant markup)
-        status_tag(row.status, row.status_label),
-        row.stage_label,
-        mark_safe(clock),  # noqa: S308 (constant markup or escaped above)
-        mark_safe(children),  # noqa: S308 (built with format_html above)
-        mark_safe(agencies),  # noqa: S308 (escaped above)
-        row.raising_agency,
-        row.raised_on,
+        f'      <td class="govuk-table__cell"><strong class="govuk-tag govuk-tag--{_e(colour)}">'
+        f"{_e(row.status_label or row.status)}</strong></td>\n"
+        f'      <td class="govuk-table__cell">{_e(row.stage_label)}</td>\n'
+        f'      <td class="govuk-table__cell">\n        {clock}\n      </td>\n'
+        f'      <td class="govuk-table__cell">\n        {children}\n      </td>\n'
+        f'      <td class="govuk-table__cell">\n        {agencies}\n'
+        f'        <br><span class="govuk-body-s">Raised by {_e(row.raising_agency)}</span>\n'
+        "      </td>\n"
+        f'      <td class="govuk-table__cell">{_e(row.raised_on)}</td>\n'
+        "    </tr>"
     )
 
 
@@ -168,5 +164,6 @@ def _case_row_html(row: Any) -> str:
 def case_table_rows(rows: Any) -> str:
     """The rows of a case table (``_case_table.html``), built here rather than by the
     template: a list page shows fifty rows of a dozen values each, and the template engine's
-    lookups for them were a quarter of the page's time. Every value is escaped."""
+    lookups for them were a quarter of the page's time. Every value is escaped (``_e``), and
+    a property test holds the result to what the template wrote."""
     return mark_safe("\n    ".join(_case_row_html(row) for row in rows))  # noqa: S308
