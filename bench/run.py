@@ -97,6 +97,18 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def cpu_reference() -> float:
+    """Seconds for a fixed pure-Python workload (the sum of ten million squares), best of
+    three. The figures below scale with it: it tells runs on a quiet and on a busy or slower
+    machine apart, where the core count and the CPU model alone do not."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        sum(number * number for number in range(10_000_000))
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def postgres_version() -> str:
     try:
         return subprocess.run(  # noqa: S603
@@ -110,7 +122,9 @@ def postgres_version() -> str:
         return "unknown"
 
 
-def write_results(steps: dict[str, Step], start_load: tuple[float, float, float]) -> None:
+def write_results(
+    steps: dict[str, Step], start_load: tuple[float, float, float], speed: tuple[float, float]
+) -> None:
     load_data: dict[str, Any] = {}
     load_json = OUT_DIR / "load.json"
     if load_json.exists() and steps["load"].returncode in (0, 1):
@@ -127,6 +141,9 @@ def write_results(steps: dict[str, Step], start_load: tuple[float, float, float]
         f"- Load average at start: {start_load[0]:.2f} {start_load[1]:.2f} "
         f"{start_load[2]:.2f} (1, 5, 15 min). The machine is shared: other work ran during "
         "the benchmark, so each figure has the 1-minute load average taken just before it.",
+        f"- CPU reference (`cpu_reference`: the sum of ten million squares in pure Python, "
+        f"best of 3; lower is faster): {speed[0]:.2f} s before the benchmark, {speed[1]:.2f} s "
+        "after it. Every figure below scales with it; compare runs by it.",
     ]
     if load_data:
         lines.append(
@@ -264,6 +281,8 @@ def main() -> int:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     (OUT_DIR / "load.json").unlink(missing_ok=True)
     start_load = os.getloadavg()
+    speed_before = cpu_reference()
+    print(f"==> CPU reference: {speed_before:.2f} s", flush=True)
     only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
     steps = {step.name: step for step in STEPS}
     for step in STEPS:
@@ -271,7 +290,9 @@ def main() -> int:
             step.returncode = -1
             continue
         run(step)
-    write_results(steps, start_load)
+    speed_after = cpu_reference()
+    print(f"==> CPU reference: {speed_after:.2f} s", flush=True)
+    write_results(steps, start_load, (speed_before, speed_after))
     print(f"==> wrote {RESULTS.relative_to(BASE_DIR)}")
     missed = [step.name for step in STEPS if step.returncode != 0]
     if missed:
