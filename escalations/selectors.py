@@ -280,7 +280,7 @@ def list_facts(cases: Sequence[ProfessionalDifference]) -> dict[int, ListFacts]:
     in four queries whatever the number of cases (none for no cases).
 
     Values, not model instances, except the running stage entries (the clock reads them), and
-    three of the queries are written as SQL: building a page's children, parties, agencies and
+    every query is written as SQL: building a page's children, parties, agencies and
     partnerships as models, and composing each query, cost more than the queries themselves
     (several milliseconds a page of fifty). Only table and column names from the models'
     metadata are formatted into the SQL; every value is a parameter."""
@@ -330,6 +330,15 @@ def list_facts(cases: Sequence[ProfessionalDifference]) -> dict[int, ListFacts]:
         )
         for difference_id, agency_name in cursor.fetchall():
             agencies[difference_id].append(agency_name)
+        running = _plan(StageEntry, "t")
+        cursor.execute(
+            f"SELECT {running.columns} FROM {_table(StageEntry)} t "  # noqa: S608
+            f"WHERE t.{_column(StageEntry, 'difference')} IN ({marks}) "
+            f"AND t.{_column(StageEntry, 'left_at')} IS NULL "
+            f"ORDER BY t.{_column(StageEntry, 'difference')}, t.id",
+            ids,
+        )
+        running_entries = [running.build(row) for row in cursor.fetchall()]
     calendars = {
         pk: WorkingCalendar.for_nation(nations[pk], closures[pk]) for pk in partnership_ids
     }
@@ -341,9 +350,7 @@ def list_facts(cases: Sequence[ProfessionalDifference]) -> dict[int, ListFacts]:
         )
         for case in cases
     }
-    for entry in StageEntry.objects.filter(difference_id__in=ids, left_at__isnull=True).order_by(
-        "difference_id", "pk"
-    ):
+    for entry in running_entries:
         if facts[entry.difference_id].running is None:
             facts[entry.difference_id].running = entry
     return facts
