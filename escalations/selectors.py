@@ -287,7 +287,7 @@ def list_facts(cases: Sequence[ProfessionalDifference]) -> dict[int, ListFacts]:
     from django.db import connection
 
     from agencies.models import Agency, ClosureDay, Partnership
-    from escalations.models import Child, Party, StageEntry
+    from escalations.models import Child, Party
 
     if not cases:
         return {}
@@ -330,15 +330,7 @@ def list_facts(cases: Sequence[ProfessionalDifference]) -> dict[int, ListFacts]:
         )
         for difference_id, agency_name in cursor.fetchall():
             agencies[difference_id].append(agency_name)
-        running = _plan(StageEntry, "t")
-        cursor.execute(
-            f"SELECT {running.columns} FROM {_table(StageEntry)} t "  # noqa: S608
-            f"WHERE t.{_column(StageEntry, 'difference')} IN ({marks}) "
-            f"AND t.{_column(StageEntry, 'left_at')} IS NULL "
-            f"ORDER BY t.{_column(StageEntry, 'difference')}, t.id",
-            ids,
-        )
-        running_entries = [running.build(row) for row in cursor.fetchall()]
+        running = _running_entries(cursor, ids)
     calendars = {
         pk: WorkingCalendar.for_nation(nations[pk], closures[pk]) for pk in partnership_ids
     }
@@ -350,9 +342,8 @@ def list_facts(cases: Sequence[ProfessionalDifference]) -> dict[int, ListFacts]:
         )
         for case in cases
     }
-    for entry in running_entries:
-        if facts[entry.difference_id].running is None:
-            facts[entry.difference_id].running = entry
+    for difference_id, entry in running.items():
+        facts[difference_id].running = entry
     return facts
 
 
@@ -631,6 +622,26 @@ def _plan(model: Any, alias: str) -> _RowPlan:
     return plan
 
 
+def _running_entries(cursor: Any, ids: Sequence[int]) -> dict[int, StageEntry]:
+    """The running stage entry (the first, should there be more) of each case in ``ids``."""
+    from escalations.models import StageEntry as StageEntryModel
+
+    plan = _plan(StageEntryModel, "t")
+    difference = _column(StageEntryModel, "difference")
+    marks = ", ".join(["%s"] * len(ids))
+    cursor.execute(
+        f"SELECT {plan.columns} FROM {_table(StageEntryModel)} t "  # noqa: S608
+        f"WHERE t.{difference} IN ({marks}) AND t.{_column(StageEntryModel, 'left_at')} IS NULL "
+        f"ORDER BY t.{difference}, t.id",
+        list(ids),
+    )
+    running: dict[int, StageEntry] = {}
+    for row in cursor.fetchall():
+        entry = plan.build(row)
+        running.setdefault(entry.difference_id, entry)
+    return running
+
+
 @dataclass
 class CasePageFacts:
     """Everything the case page shows beyond the case's own row, read in eight queries."""
@@ -657,7 +668,6 @@ def case_page_facts(difference: ProfessionalDifference) -> CasePageFacts:
 
     from agencies.models import Agency, ClosureDay
     from escalations.models import Action, Child, NamedProfessional, Party
-    from escalations.models import StageEntry as StageEntryModel
     from records.models import Entry
 
     pk = difference.pk
@@ -701,15 +711,8 @@ def case_page_facts(difference: ProfessionalDifference) -> CasePageFacts:
         entries = own(
             Entry, f"t.{_column(Entry, 'occurred_at')}, t.{_column(Entry, 'created_at')}, t.id"
         )
-        running_plan = _plan(StageEntryModel, "t")
-        cursor.execute(
-            f"SELECT {running_plan.columns} FROM {_table(StageEntryModel)} t "  # noqa: S608
-            f"WHERE t.{_column(StageEntryModel, 'difference')} = %s "
-            f"AND t.{_column(StageEntryModel, 'left_at')} IS NULL ORDER BY t.id LIMIT 1",
-            [pk],
-        )
-        row = cursor.fetchone()
-        running = attach(running_plan.build(row)) if row else None
+        found = _running_entries(cursor, [pk]).get(pk)
+        running = attach(found) if found is not None else None
         cursor.execute(
             f"SELECT {link_from}, {link_to} FROM {_table(links)} "  # noqa: S608
             f"WHERE {link_from} = %s OR {link_to} = %s",
