@@ -154,13 +154,6 @@ def timeline(difference: ProfessionalDifference, entries: list[Entry]) -> list[T
     return items
 
 
-def chronology(difference: ProfessionalDifference) -> list[Entry]:
-    """The case's entries in the order they happened (one query)."""
-    return list(
-        Entry.objects.filter(difference=difference).order_by("occurred_at", "created_at", "pk")
-    )
-
-
 # -- the case page --------------------------------------------------------------------------
 
 
