@@ -644,7 +644,8 @@ def _running_entries(cursor: Any, ids: Sequence[int]) -> dict[int, StageEntry]:
 
 @dataclass
 class CasePageFacts:
-    """Everything the case page shows beyond the case's own row, read in eight queries."""
+    """Everything the case page shows beyond the case's own row, read in eight queries (the
+    working calendar through ``partnership_calendar``, as everywhere else)."""
 
     children: list[Any]
     parties: list[Any]  # raising party first, each with its agency
@@ -666,7 +667,8 @@ def case_page_facts(difference: ProfessionalDifference) -> CasePageFacts:
     own ``difference`` relation is set on each instance, as a related manager would."""
     from django.db import connection
 
-    from agencies.models import Agency, ClosureDay
+    from agencies.models import Agency
+    from escalations.clocks import partnership_calendar
     from escalations.models import Action, Child, NamedProfessional, Party
     from records.models import Entry
 
@@ -679,38 +681,34 @@ def case_page_facts(difference: ProfessionalDifference) -> CasePageFacts:
         instance._state.fields_cache["difference"] = difference
         return instance
 
-    def own(model: Any, order: str, *, with_agency: bool = False) -> list[Any]:
-        plan = _plan(model, "t")
-        difference_column = _column(model, "difference")
-        if not with_agency:
-            cursor.execute(
-                f"SELECT {plan.columns} FROM {_table(model)} t "  # noqa: S608
-                f"WHERE t.{difference_column} = %s ORDER BY {order}",
-                [pk],
-            )
-            return [attach(plan.build(row)) for row in cursor.fetchall()]
-        agency_plan = _plan(Agency, "a")
+    def own(cursor: Any, model: Any, order: str, *, with_agency: bool = False) -> list[Any]:
+        """The model's rows of this case, each with its agency when asked."""
+        plan, agency_plan = _plan(model, "t"), _plan(Agency, "a")
+        columns, join = plan.columns, ""
+        if with_agency:
+            columns += f", {agency_plan.columns}"
+            join = f"INNER JOIN {_table(Agency)} a ON a.id = t.{_column(model, 'agency')} "
         cursor.execute(
-            f"SELECT {plan.columns}, {agency_plan.columns} FROM {_table(model)} t "  # noqa: S608
-            f"INNER JOIN {_table(Agency)} a ON a.id = t.{_column(model, 'agency')} "
-            f"WHERE t.{difference_column} = %s ORDER BY {order}",
+            f"SELECT {columns} FROM {_table(model)} t {join}"  # noqa: S608
+            f"WHERE t.{_column(model, 'difference')} = %s ORDER BY {order}",
             [pk],
         )
         found = []
         for row in cursor.fetchall():
             instance = attach(plan.build(row))
-            instance._state.fields_cache["agency"] = agency_plan.build(row, plan.width)
+            if with_agency:
+                instance._state.fields_cache["agency"] = agency_plan.build(row, plan.width)
             found.append(instance)
         return found
 
+    raising_first = f"t.{_column(Party, 'is_raising')} DESC, t.id"
+    in_time_order = f"t.{_column(Entry, 'occurred_at')}, t.{_column(Entry, 'created_at')}, t.id"
     with connection.cursor() as cursor:
-        children = own(Child, "t.id")
-        parties = own(Party, f"t.{_column(Party, 'is_raising')} DESC, t.id", with_agency=True)
-        named = own(NamedProfessional, "t.id", with_agency=True)
-        actions = own(Action, "t.id")
-        entries = own(
-            Entry, f"t.{_column(Entry, 'occurred_at')}, t.{_column(Entry, 'created_at')}, t.id"
-        )
+        children = own(cursor, Child, "t.id")
+        parties = own(cursor, Party, raising_first, with_agency=True)
+        named = own(cursor, NamedProfessional, "t.id", with_agency=True)
+        actions = own(cursor, Action, "t.id")
+        entries = own(cursor, Entry, in_time_order)
         found = _running_entries(cursor, [pk]).get(pk)
         running = attach(found) if found is not None else None
         cursor.execute(
@@ -719,12 +717,6 @@ def case_page_facts(difference: ProfessionalDifference) -> CasePageFacts:
             [pk, pk],
         )
         linked_ids = {to if from_ == pk else from_ for from_, to in cursor.fetchall()}
-        cursor.execute(
-            f"SELECT {_column(ClosureDay, 'date')} FROM {_table(ClosureDay)} "  # noqa: S608
-            f"WHERE {_column(ClosureDay, 'partnership')} = %s",
-            [difference.partnership_id],
-        )
-        closure_days = [day for (day,) in cursor.fetchall()]
     return CasePageFacts(
         children=children,
         parties=parties,
@@ -733,5 +725,5 @@ def case_page_facts(difference: ProfessionalDifference) -> CasePageFacts:
         linked_ids=linked_ids,
         entries=entries,
         running=running,
-        calendar=WorkingCalendar.for_nation(difference.partnership.nation, closure_days),
+        calendar=partnership_calendar(difference.partnership),
     )

@@ -573,18 +573,23 @@ def test_the_pdf_is_a4_tagged_and_titled(world: World) -> None:
     assert case.reference in document.metadata.title
 
 
+def record_discussions(world: World, case: Any, count: int) -> None:
+    """``count`` discussions of a few lines each on the case's chronology."""
+    for n in range(count):
+        entry_record(
+            actor=world.raiser,
+            difference=case,
+            kind=EntryKind.DISCUSSION,
+            facts=f"Discussion {n}: what was said and agreed, in some detail. " * 3,
+            opinion="My view is that the plan is not working.",
+        )
+
+
 def test_the_page_count_grows_with_the_chronology(world: World) -> None:
     short = raise_difference(world)
     long = raise_difference(world)
-    for case, count in ((short, 5), (long, 80)):
-        for n in range(count):
-            entry_record(
-                actor=world.raiser,
-                difference=case,
-                kind=EntryKind.DISCUSSION,
-                facts=f"Discussion {n}: what was said and agreed, in some detail. " * 3,
-                opinion="My view is that the plan is not working.",
-            )
+    record_discussions(world, short, 5)
+    record_discussions(world, long, 80)
     short_pages = len(reader(render(short).pdf).pages)
     long_pages = len(reader(render(long).pdf).pages)
     assert long_pages > short_pages + 5

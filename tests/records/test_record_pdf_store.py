@@ -43,6 +43,7 @@ from tests.records.test_pdf import (
     pdf_text,
     pdf_text_with_missing_glyphs,
     reader,
+    record_discussions,
     record_url,
     signed_in,
     squash,
@@ -113,14 +114,7 @@ def references(value: Any) -> Any:
 
 def long_case(world: World) -> ProfessionalDifference:
     case = case_at_stage_2(world)
-    for n in range(12):
-        entry_record(
-            actor=world.raiser,
-            difference=case,
-            kind=EntryKind.DISCUSSION,
-            facts=f"Discussion {n}: what was said and agreed, in some detail. " * 3,
-            opinion="My view is that the plan is not working.",
-        )
+    record_discussions(world, case, 12)
     return case
 
 
