@@ -163,13 +163,18 @@ def start_gunicorn(port: int) -> subprocess.Popen[bytes]:
         "BEHIND_TLS_PROXY": "true",  # wrk sends X-Forwarded-Proto: https, as a proxy would
         "DATABASE_POOL": os.environ.get("DATABASE_POOL", "true"),
         "LOG_LEVEL": "WARNING",
+        # Production's gunicorn settings (config/gunicorn.conf.py: preloaded and warmed, the
+        # collector's threshold, worker restarts), with the bench's port, workers and log.
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(WORKERS),
+        "GUNICORN_ACCESS_LOG": "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null",
+        "GUNICORN_LOG_LEVEL": "warning",
     }
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     log = (OUT_DIR / "gunicorn.log").open("wb")
     process = subprocess.Popen(  # noqa: S603 (our own gunicorn, fixed arguments)
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi",
-         "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", "--preload",
-         "--access-logfile", "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null"],
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "config/gunicorn.conf.py",
+         "config.wsgi:application"],
         cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     for _ in range(100):

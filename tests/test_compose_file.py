@@ -262,3 +262,34 @@ def test_gunicorns_config_takes_its_settings_from_the_environment(
     assert (config["workers"], config["timeout"]) == (5, 90)
     assert config["forwarded_allow_ips"] == "*"
     assert config["bind"] == ["127.0.0.1:9000"]
+
+
+def test_gunicorn_preloads_warms_and_freezes_the_app_then_sets_each_workers_collector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    from django.template import engines
+
+    monkeypatch.delenv("GUNICORN_GC_THRESHOLD", raising=False)
+    config = _gunicorn_config(monkeypatch)
+    assert config["preload_app"] is True
+    assert config["max_requests"] == 20_000
+    loader = engines["django"].engine.template_loaders[0]
+    loader.reset()
+    before = gc.get_threshold()
+    try:
+        config["when_ready"](None)
+        # Every template of the project's directory is compiled in the master.
+        assert "escalations/case_list.html" in loader.get_template_cache
+        assert "base.html" in loader.get_template_cache
+        assert gc.get_freeze_count() > 0
+        config["post_fork"](None, None)
+        assert gc.get_threshold()[0] == 20_000
+        monkeypatch.setenv("GUNICORN_GC_THRESHOLD", "0")
+        gc.set_threshold(*before)
+        _gunicorn_config(monkeypatch)["post_fork"](None, None)
+        assert gc.get_threshold() == before
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
