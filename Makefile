@@ -194,6 +194,8 @@ bench: bootstrap system-packages assets
 	command -v wrk >/dev/null || { echo "make bench needs wrk (apt-get install wrk)" >&2; exit 2; }
 	export DATABASE_URL="$(BENCH_DATABASE_URL)" SECRET_KEY=bench-only-not-secret
 	export CELERY_BROKER_URL="$${BENCH_BROKER_URL:-redis://127.0.0.1:6379/15}"
+	# Django's cache on Redis, as in production (the partnership configuration is kept there).
+	export REDIS_URL="$${BENCH_REDIS_URL:-redis://127.0.0.1:6379/14}"
 	$(PY) manage.py migrate --noinput -v0
 	# gunicorn serves the pages with production settings: hashed static files need collecting.
 	$(PY) manage.py collectstatic --noinput -v0

@@ -277,7 +277,8 @@ def _column(model: Any, name: str) -> str:
 
 def list_facts(cases: Sequence[ProfessionalDifference]) -> dict[int, ListFacts]:
     """The children, other agencies, running stage clock and working calendar of each case,
-    in four queries whatever the number of cases (none for no cases).
+    in three queries whatever the number of cases (none for no cases), the calendars from the
+    cached partnership configuration (``agencies.config``).
 
     Values, not model instances, except the running stage entries (the clock reads them), and
     every query is written as SQL: building a page's children, parties, agencies and
@@ -286,31 +287,19 @@ def list_facts(cases: Sequence[ProfessionalDifference]) -> dict[int, ListFacts]:
     metadata are formatted into the SQL; every value is a parameter."""
     from django.db import connection
 
-    from agencies.models import Agency, ClosureDay, Partnership
+    from agencies.config import partnership_configs
+    from agencies.models import Agency
     from escalations.models import Child, Party
 
     if not cases:
         return {}
     ids = [case.pk for case in cases]
     marks = ", ".join(["%s"] * len(ids))
-    partnership_ids = sorted({case.partnership_id for case in cases})
-    partnership_marks = ", ".join(["%s"] * len(partnership_ids))
-    nations: dict[int, str] = {}
-    closures: dict[int, list[date]] = {pk: [] for pk in partnership_ids}
+    configs = partnership_configs(case.partnership_id for case in cases)
     children: dict[int, list[ChildFact]] = {pk: [] for pk in ids}
     agencies: dict[int, list[str]] = {pk: [] for pk in ids}
-    p, c, ch, pa, ag = (_table(m) for m in (Partnership, ClosureDay, Child, Party, Agency))
+    ch, pa, ag = (_table(m) for m in (Child, Party, Agency))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT p.id, p.{_column(Partnership, 'nation')}, c.{_column(ClosureDay, 'date')} "  # noqa: S608
-            f"FROM {p} p LEFT JOIN {c} c ON c.{_column(ClosureDay, 'partnership')} = p.id "
-            f"WHERE p.id IN ({partnership_marks})",
-            partnership_ids,
-        )
-        for partnership_id, nation, day in cursor.fetchall():
-            nations[partnership_id] = nation
-            if day is not None:
-                closures[partnership_id].append(day)
         cursor.execute(
             f"SELECT {_column(Child, 'difference')}, id, {_column(Child, 'name')}, "  # noqa: S608
             f"{_column(Child, 'date_of_birth')} FROM {ch} "
@@ -331,12 +320,9 @@ def list_facts(cases: Sequence[ProfessionalDifference]) -> dict[int, ListFacts]:
         for difference_id, agency_name in cursor.fetchall():
             agencies[difference_id].append(agency_name)
         running = _running_entries(cursor, ids)
-    calendars = {
-        pk: WorkingCalendar.for_nation(nations[pk], closures[pk]) for pk in partnership_ids
-    }
     facts = {
         case.pk: ListFacts(
-            calendar=calendars[case.partnership_id],
+            calendar=configs[case.partnership_id].calendar,
             children=children[case.pk],
             other_agencies=agencies[case.pk],
         )
@@ -644,8 +630,9 @@ def _running_entries(cursor: Any, ids: Sequence[int]) -> dict[int, StageEntry]:
 
 @dataclass
 class CasePageFacts:
-    """Everything the case page shows beyond the case's own row, read in eight queries (the
-    working calendar through ``partnership_calendar``, as everywhere else)."""
+    """Everything the case page shows beyond the case's own row, read in seven queries (the
+    working calendar from the cached partnership configuration, ``agencies.config``, as the
+    case list's)."""
 
     children: list[Any]
     parties: list[Any]  # raising party first, each with its agency
@@ -667,8 +654,8 @@ def case_page_facts(difference: ProfessionalDifference) -> CasePageFacts:
     own ``difference`` relation is set on each instance, as a related manager would."""
     from django.db import connection
 
+    from agencies.config import partnership_config
     from agencies.models import Agency
-    from escalations.clocks import partnership_calendar
     from escalations.models import Action, Child, NamedProfessional, Party
     from records.models import Entry
 
@@ -725,5 +712,5 @@ def case_page_facts(difference: ProfessionalDifference) -> CasePageFacts:
         linked_ids=linked_ids,
         entries=entries,
         running=running,
-        calendar=partnership_calendar(difference.partnership),
+        calendar=partnership_config(difference.partnership_id).calendar,
     )

@@ -94,12 +94,17 @@ def build_world() -> World:
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> Any:
-    """allauth keeps rate limits and used TOTP codes in the cache: each test starts clean."""
+    """allauth keeps rate limits and used TOTP codes in the cache, and each process its copy of
+    the partnerships' configuration (``agencies.config``): each test starts clean."""
     from django.core.cache import cache
 
+    from agencies.config import forget_partnership_config
+
     cache.clear()
+    forget_partnership_config()
     yield
     cache.clear()
+    forget_partnership_config()
 
 
 @pytest.fixture

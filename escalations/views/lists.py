@@ -22,6 +22,7 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from agencies.config import PartnershipConfig, partnership_configs
 from agencies.models import TimedStage
 from agencies.selectors import roles_held
 from escalations.forms.lists import SORT_DUE, SORT_NEWEST, SORT_OLDEST, CaseFilterForm
@@ -355,18 +356,25 @@ def _positive_int(text: str | None) -> int | None:
     return None
 
 
-def _selects(form: CaseFilterForm) -> list[tuple[Any, list[tuple[Any, str, bool]]]]:
-    """Each drop-down with its options and whether each is the one chosen, read once: a
-    model choice field's rows in one plain query (its own choices iterator reads them through
-    a server-side cursor: three round trips), the field's value once a drop-down."""
+def _selects(
+    form: CaseFilterForm, configs: Sequence[PartnershipConfig]
+) -> list[tuple[Any, list[tuple[Any, str, bool]]]]:
+    """Each drop-down with its options and whether each is the one chosen, the field's value
+    read once a drop-down. The agencies and categories are the person's partnerships', from
+    their cached configuration (the same rows, in the same order, as the fields' querysets,
+    which only validate a choice made)."""
+    listed = {
+        "agency": [choice for config in configs for choice in config.agencies],
+        "category": [choice for config in configs for choice in config.categories],
+    }
     selects = []
     for name in ("status", "stage", "agency", "category", "sort"):
         field: Any = form.fields[name]
         bound = form[name]
         chosen = str(bound.value())
-        if isinstance(field, forms.ModelChoiceField):
+        if name in listed:
             choices: list[tuple[Any, str]] = [("", str(field.empty_label or ""))]
-            choices += [(obj.pk, field.label_from_instance(obj)) for obj in field.queryset or ()]
+            choices += [(choice.pk, choice.name) for choice in listed[name]]
         else:
             choices = list(field.choices)
         selects.append((bound, [(value, label, str(value) == chosen) for value, label in choices]))
@@ -378,7 +386,8 @@ def _selects(form: CaseFilterForm) -> list[tuple[Any, list[tuple[Any, str, bool]
 def case_list(request: HttpRequest) -> HttpResponse:
     """The cases this person may see, with filters, search, sorting and keyset paging."""
     user: Any = request.user
-    form = CaseFilterForm(request.GET or None, partnership_ids=_partnership_ids(user))
+    partnership_ids = _partnership_ids(user)
+    form = CaseFilterForm(request.GET or None, partnership_ids=partnership_ids)
     if form.is_bound:
         form.is_valid()
     filters = form.filters()
@@ -436,7 +445,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     showing_to = start + len(page.rows) - 1 if start is not None else None
     context = {
         "form": form,
-        "selects": _selects(form),
+        "selects": _selects(form, list(partnership_configs(partnership_ids).values())),
         "rows": case_rows(page.rows),
         "showing_from": start,
         "showing_to": showing_to,
