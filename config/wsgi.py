@@ -2,6 +2,7 @@
 
 import logging
 import os
+from typing import Any
 
 from django.core.wsgi import get_wsgi_application
 
@@ -24,7 +25,8 @@ def warm_up() -> None:
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018 (imports the URLconf and every view)
-    for directory in settings.TEMPLATES[0]["DIRS"]:
+    directories: list[Any] = settings.TEMPLATES[0]["DIRS"]
+    for directory in directories:
         root = Path(directory)
         for path in sorted(root.rglob("*.html")):
             try:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.db.models import Exists, F, OrderBy, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from agencies import config as config_module
@@ -57,7 +57,10 @@ def test_the_configuration_is_what_the_orm_reads_in_the_same_order() -> None:
     )
     mine = {"Other", "Missing", "Thresholds", "Neglect"}  # beside the defaults it was made with
     assert [c.name for c in config.categories if c.name in mine] == [
-        "Other", "Missing", "Thresholds", "Neglect"
+        "Other",
+        "Missing",
+        "Thresholds",
+        "Neglect",
     ]
     assert config.closure_days == (date(2026, 12, 24), date(2026, 12, 29))
     assert config.calendar == partnership_calendar(partnership)
@@ -66,8 +69,9 @@ def test_the_configuration_is_what_the_orm_reads_in_the_same_order() -> None:
 
 def test_it_is_read_once_then_from_the_cache(django_capture_on_commit_callbacks: Any) -> None:
     partnership = _partnership()
-    with CaptureQueriesContext(connection) as first, django_capture_on_commit_callbacks(
-        execute=True
+    with (
+        CaptureQueriesContext(connection) as first,
+        django_capture_on_commit_callbacks(execute=True),
     ):
         partnership_config(partnership.pk)
     assert len(first) == 1
