@@ -25,7 +25,7 @@ def warm_up() -> None:
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018 (imports the URLconf and every view)
-    directories: list[Any] = settings.TEMPLATES[0]["DIRS"]
+    directories: list[Any] = settings.TEMPLATES[0]["DIRS"]  # type: ignore[assignment]
     for directory in directories:
         root = Path(directory)
         for path in sorted(root.rglob("*.html")):
