@@ -461,6 +461,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "selects": _selects(form, list(partnership_configs(partnership_ids).values())),
+        # The fields by kind, named here rather than found by looping over the form in the
+        # template (each loop makes every field's widget type with a regular expression).
+        "date_fields": [form["raised_from"], form["raised_to"]],
+        "checkbox_fields": [form["breached"], form["urgent"], form["mine"]],
         "rows": case_rows(page.rows),
         "showing_from": start,
         "showing_to": showing_to,

@@ -167,3 +167,24 @@ def test_the_case_table_rows_are_what_the_template_wrote_with_every_value_escape
     built = Template("{% load ui %}{% case_table_rows rows %}").render(Context({"rows": case_rows}))
     assert _squeeze(built) == _squeeze(expected)
     assert "<script>" not in built
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    choices=st.lists(
+        st.tuples(
+            st.one_of(st.integers(), st.text(max_size=12)), st.text(max_size=20), st.booleans()
+        ),
+        max_size=8,
+    )
+)
+def test_select_options_are_what_the_template_loop_wrote(
+    choices: list[tuple[object, str, bool]],
+) -> None:
+    loop = Template(
+        '{% for value, label, selected in choices %}<option value="{{ value }}"'
+        "{% if selected %} selected{% endif %}>{{ label }}</option>{% endfor %}"
+    )
+    tag = Template("{% load ui %}{% select_options choices %}")
+    context = {"choices": choices}
+    assert tag.render(Context(context)) == loop.render(Context(context))
