@@ -124,6 +124,40 @@ def test_recording_costs_one_insert_and_no_select(world: World) -> None:
     assert len(audit) == 1 and audit[0].startswith("INSERT")
 
 
+def test_on_postgresql_an_entry_is_one_round_trip_without_waiting_for_the_disk(
+    postgres_transactional: None,
+) -> None:
+    """Outside any transaction (as under gunicorn), the entry's INSERT goes in one query with
+    ``SET LOCAL synchronous_commit TO OFF``: one implicit transaction, which leaves the
+    connection's own setting as it was."""
+    from django.test.utils import CaptureQueriesContext
+
+    world = build_world()
+    case = raise_difference(world)
+    client = signed_in(world.raiser)
+    client.get(reverse("case_detail", args=[case.pk]))  # warm the session
+    before = AccessEvent.objects.count()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("case_detail", args=[case.pk]))
+    assert response.status_code == 200
+    audit = [q["sql"] for q in captured if "records_accessevent" in q["sql"]]
+    assert len(audit) == 1
+    assert audit[0].startswith("SET LOCAL synchronous_commit TO OFF; INSERT INTO")
+    assert not any(q["sql"] in ("BEGIN", "COMMIT") for q in captured)
+    assert AccessEvent.objects.count() == before + 1
+    event = latest()
+    assert (event.user_id, event.case_id, event.url_name, event.outcome) == (
+        world.raiser.pk,
+        case.pk,
+        "case_detail",
+        AccessOutcome.ALLOWED,
+    )
+    assert event.at is not None and event.ip_address == "127.0.0.1"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)
+
+
 @override_settings(ACCESS_AUDIT_TRUSTED_PROXIES=0)
 def test_x_forwarded_for_is_ignored_without_a_trusted_proxy(rf: Any) -> None:
     request = rf.get("/", HTTP_X_FORWARDED_FOR="203.0.113.9", REMOTE_ADDR="10.0.0.5")
