@@ -79,30 +79,27 @@ def _grant_facts(user: Any) -> tuple[bool, bool, set[int], list[int], int | None
     there a grant at that offset? nothing is counted), whether every group of theirs is a role
     group (so their grants can only be in known partnerships), and those partnerships: of
     their role groups and of the cases granted to them by name; their groups; and the id of
-    the view permission (so a page's probe compares with a value). Written as SQL like
+    the view permission (``view_permission_id``: a page's probe compares with a value). SQL like
     ``_visibility_probe_sql`` (composing it with the ORM cost more than running it)."""
-    from django.contrib.auth.models import Permission, User
-    from django.contrib.contenttypes.models import ContentType
+    from django.contrib.auth.models import User
     from django.db import connection
 
     from agencies.models import Agency, AgencyRoleGroup, PartnershipRoleGroup
     from escalations.models import DifferenceGroupObjectPermission, DifferenceUserObjectPermission
 
-    app_label, codename = VIEW_PERMISSION.split(".")
-    permission = (
-        f"(SELECT p.id FROM {_table(Permission)} p INNER JOIN {_table(ContentType)} t "  # noqa: S608
-        "ON p.content_type_id = t.id WHERE t.app_label = %s AND p.codename = %s LIMIT 1)"
-    )
+    permission_id = view_permission_id()
+    if permission_id is None:  # before migrations: nobody sees anything
+        return False, True, set(), [], None
     members = _table(User.groups.through)
     group_grants = _table(DifferenceGroupObjectPermission)
     own_grants = _table(DifferenceUserObjectPermission)
     sql = (
         # The person's groups, each with the partnership of its role (if it is a role group's)
         # and whether the groups' grants reach the offset.
-        f"SELECT 'g', m.group_id, a.{_column(Agency, 'partnership')}, {permission}, "  # noqa: S608
+        f"SELECT 'g', m.group_id, a.{_column(Agency, 'partnership')}, "  # noqa: S608
         f"r.{_column(PartnershipRoleGroup, 'partnership')}, "
         f"CASE WHEN EXISTS (SELECT 1 FROM {group_grants} g INNER JOIN {members} n "
-        f"ON n.group_id = g.group_id WHERE n.user_id = %s AND g.permission_id = {permission} "
+        f"ON n.group_id = g.group_id WHERE n.user_id = %s AND g.permission_id = %s "
         f"LIMIT 1 OFFSET %s) THEN 1 ELSE 0 END "
         f"FROM {members} m "
         f"LEFT JOIN {_table(AgencyRoleGroup)} ar "
@@ -114,28 +111,29 @@ def _grant_facts(user: Any) -> tuple[bool, bool, set[int], list[int], int | None
         "UNION ALL "
         # The partnerships of the cases granted to the person by name.
         "SELECT DISTINCT 'u', CAST(NULL AS INTEGER), "
-        f"d.{_column(ProfessionalDifference, 'partnership')}, CAST(NULL AS INTEGER), "
-        "CAST(NULL AS INTEGER), 0 "
+        f"d.{_column(ProfessionalDifference, 'partnership')}, CAST(NULL AS INTEGER), 0 "
         f"FROM {own_grants} o INNER JOIN {_table(ProfessionalDifference)} d "
         f"ON d.id = o.{_column(DifferenceUserObjectPermission, 'content_object')} "
         f"WHERE o.{_column(DifferenceUserObjectPermission, 'user')} = %s "
-        f"AND o.{_column(DifferenceUserObjectPermission, 'permission')} = {permission}"
+        f"AND o.{_column(DifferenceUserObjectPermission, 'permission')} = %s"
     )
     params = [
-        app_label, codename, user.pk, app_label, codename, max(PROBE_FROM_GRANTS - 1, 0),
-        user.pk, user.pk, app_label, codename,
-    ]  # fmt: skip
+        user.pk,
+        permission_id,
+        max(PROBE_FROM_GRANTS - 1, 0),
+        user.pk,
+        user.pk,
+        permission_id,
+    ]
     many = PROBE_FROM_GRANTS <= 0
     bounded = True
     partnerships: set[int] = set()
     group_ids: list[int] = []
-    permission_ids: set[int | None] = set()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-        for kind, group_id, agency_partnership, permission_id, role_partnership, reached in rows:
+        for kind, group_id, agency_partnership, role_partnership, reached in rows:
             if kind == "g":
-                permission_ids.add(permission_id)
                 group_ids.append(group_id)
                 many = many or bool(reached)
                 if agency_partnership is None and role_partnership is None:
@@ -144,7 +142,6 @@ def _grant_facts(user: Any) -> tuple[bool, bool, set[int], list[int], int | None
                 partnerships |= {p for p in (agency_partnership, role_partnership) if p}
             else:
                 partnerships.add(agency_partnership)
-    permission_id = permission_ids.pop() if len(permission_ids) == 1 else None
     return many, bounded, partnerships, sorted(group_ids), permission_id
 
 
@@ -228,12 +225,71 @@ def _difference_by_probe(
     return ProfessionalDifference.objects.filter(granted)
 
 
+_PERMISSION_IDS: dict[str, int] = {}
+BIGINT_MAX = 2**63 - 1
+
+
+def view_permission_id() -> int | None:
+    """The id of the view permission (None before migrations made it), read once per
+    process and database: a constant the probes compare with, where looking it up by app
+    label and codename in each query cost its planning more than the rest of a case page's
+    lookup. Forgotten after migrations (``forget_permission_ids``), which may make it anew."""
+    from django.contrib.auth.models import Permission
+    from django.db import connection
+
+    found = _PERMISSION_IDS.get(connection.alias)
+    if found is None:
+        app_label, codename = VIEW_PERMISSION.split(".")
+        found = (
+            Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if found is not None:
+            _PERMISSION_IDS[connection.alias] = found
+    return found
+
+
+def forget_permission_ids(**kwargs: Any) -> None:
+    """``post_migrate`` receiver: a migration, or a test's flush, may give permissions new ids."""
+    _PERMISSION_IDS.clear()
+
+
 def difference_get_for(user: Any, pk: int) -> ProfessionalDifference:
-    """The case ``pk`` if ``user`` may see it; 404 otherwise."""
-    try:
-        return _difference_by_probe(user).select_related("partnership", "category").get(pk=pk)
-    except ProfessionalDifference.DoesNotExist:
-        raise Http404("No such case.") from None
+    """The case ``pk`` (with its partnership and category) if ``user`` may see it; 404
+    otherwise. Read with SQL as the ORM would (``_RowPlan``): composing the query and its
+    visibility probe cost more than running it, on every page about a case."""
+    from django.db import connection
+
+    from agencies.models import Category, Partnership
+
+    permission_id = view_permission_id()
+    if not user.is_authenticated or not user.is_active or permission_id is None:
+        raise Http404("No such case.")
+    if not 0 < pk <= BIGINT_MAX:  # a URL may carry any number; no case has it
+        raise Http404("No such case.")
+    case_table = _table(ProfessionalDifference)
+    case, partnership, category = (
+        _plan(ProfessionalDifference, case_table), _plan(Partnership, "p"), _plan(Category, "c")
+    )  # fmt: skip
+    sql = (
+        f"SELECT {case.columns}, {partnership.columns}, {category.columns} "  # noqa: S608
+        f"FROM {case_table} "
+        f"INNER JOIN {_table(Partnership)} p "
+        f"ON p.id = {case_table}.{_column(ProfessionalDifference, 'partnership')} "
+        f"INNER JOIN {_table(Category)} c "
+        f"ON c.id = {case_table}.{_column(ProfessionalDifference, 'category')} "
+        f"WHERE {case_table}.id = %s AND {_visibility_probe_sql(permission_given=True)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk, user.pk, permission_id, user.pk, permission_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404("No such case.")
+    difference = case.build(row)
+    difference._state.fields_cache["partnership"] = partnership.build(row, case.width)
+    difference._state.fields_cache["category"] = category.build(row, case.width + partnership.width)
+    return difference  # type: ignore[no-any-return]
 
 
 def difference_visible_to_user(user: Any, difference: ProfessionalDifference) -> bool:

@@ -205,3 +205,34 @@ def _raised_in_q(world: World) -> Any:
         category=Category.objects.filter(partnership=world.other_partnership).first(),
         named_professionals=[],
     )
+
+
+def test_the_view_permission_id_is_read_once_and_forgotten_after_migrations(db: None) -> None:
+    from django.apps import apps
+    from django.contrib.auth.models import Permission
+    from django.db import connection
+    from django.db.models.signals import post_migrate
+    from django.test.utils import CaptureQueriesContext
+
+    from escalations.selectors import _PERMISSION_IDS, view_permission_id
+
+    _PERMISSION_IDS.clear()
+    expected = Permission.objects.get(
+        content_type__app_label="escalations", codename="view_professionaldifference"
+    ).pk
+    assert view_permission_id() == expected
+    with CaptureQueriesContext(connection) as again:
+        assert view_permission_id() == expected
+    assert len(again) == 0
+    # A flush (between transactional tests) or a migration may make it anew with a new id.
+    app = apps.get_app_config("escalations")
+    post_migrate.send(
+        sender=app, app_config=app, verbosity=0, interactive=False, using="default", apps=apps
+    )
+    assert _PERMISSION_IDS == {}
+
+
+def test_a_case_number_beyond_the_database_is_no_case(world: Any) -> None:
+    for pk in (0, -1, 2**63, 10**30):
+        with pytest.raises(Http404):
+            difference_get_for(world.raiser, pk)
