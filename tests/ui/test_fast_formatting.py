@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.template import Context, Template
@@ -11,6 +12,7 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from records.models import EntryKind
 from ui import dates, links
 
 FORMATS = {
@@ -188,3 +190,64 @@ def test_select_options_are_what_the_template_loop_wrote(
     tag = Template("{% load ui %}{% select_options choices %}")
     context = {"choices": choices}
     assert tag.render(Context(context)) == loop.render(Context(context))
+
+
+# escalations/_timeline.html as it was before ``timeline_items`` wrote its items.
+TIMELINE_AS_A_TEMPLATE = (Path(__file__).parent / "timeline_as_a_template.html").read_text()
+
+entry_texts = st.text(alphabet=st.sampled_from("ab <>&'\"\n\r\t1é"), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    items=st.lists(
+        st.tuples(
+            st.sampled_from([kind.value for kind in EntryKind]),
+            st.lists(entry_texts, min_size=10, max_size=10),
+            st.lists(st.booleans(), min_size=4, max_size=4),
+            st.one_of(st.none(), st.sampled_from([kind.value for kind in EntryKind])),
+        ),
+        max_size=5,
+    )
+)
+def test_the_timeline_items_are_what_the_template_wrote_with_every_value_escaped(
+    items: list[tuple],
+) -> None:
+    from escalations.views.cases import TimelineItem
+    from records.models import Entry
+
+    timeline = []
+    for number, (kind, words, flags, corrects_kind) in enumerate(items, start=1):
+        method, participants, reason, facts, opinion, outcome, heading, by, label, when = words
+        recorded, correction, corrected, show_time = flags
+        entry = Entry(
+            pk=number, kind=kind, method=method, participants=participants, reason=reason,
+            facts=facts, opinion=opinion, outcome=outcome, corrects_id=number + 100,
+        )  # fmt: skip
+        corrects = None if corrects_kind is None else Entry(pk=number + 100, kind=corrects_kind)
+        timeline.append(
+            TimelineItem(
+                entry=entry,
+                corrects=corrects,
+                heading=heading,
+                by=by,
+                reason_label=label,
+                opinion_label=f"{label}!",
+                is_recorded=recorded,
+                is_correction=correction,
+                corrected=corrected,
+                show_time=show_time,
+                when_iso=f"iso{when}",
+                when=when,
+                on_date=f"on {when}",
+                recorded=f"rec {when}",
+                corrects_on=f"c {when}",
+                copy_url=f"/copy/{number}?{when}",
+                correct_url=f"/correct/{number}?{when}",
+            )
+        )
+    context = {"timeline": timeline}
+    expected = Template(TIMELINE_AS_A_TEMPLATE).render(Context(context))
+    built = Template("{% include 'escalations/_timeline.html' %}").render(Context(context))
+    assert _squeeze(built) == _squeeze(expected)
+    assert "<>" not in built.replace("<><", "")
