@@ -75,19 +75,18 @@ def _read(ids: list[int]) -> dict[int, PartnershipConfig]:
     # id), in the order the pages list them: agencies by name, categories by position and
     # name (the database's collation, as the ORM's ordering). Only table and column names
     # are formatted in; every value is a parameter.
-    name, active, position = "name", "active", "position"
     sql = (
         f"SELECT 'p', id, {column(Partnership, 'nation')}, NULL, 0, 0, id "  # noqa: S608
         f"FROM {table(Partnership)} WHERE id IN ({marks}) "
         f"UNION ALL SELECT 'd', {column(ClosureDay, 'partnership')}, NULL, "
         f"{column(ClosureDay, 'date')}, 0, 0, id FROM {table(ClosureDay)} "
         f"WHERE {column(ClosureDay, 'partnership')} IN ({marks}) "
-        f"UNION ALL SELECT 'a', {column(Agency, 'partnership')}, {column(Agency, name)}, "
-        f"NULL, CASE WHEN {column(Agency, active)} THEN 1 ELSE 0 END, 0, id "
+        f"UNION ALL SELECT 'a', {column(Agency, 'partnership')}, {column(Agency, 'name')}, "
+        f"NULL, CASE WHEN {column(Agency, 'active')} THEN 1 ELSE 0 END, 0, id "
         f"FROM {table(Agency)} WHERE {column(Agency, 'partnership')} IN ({marks}) "
-        f"UNION ALL SELECT 'c', {column(Category, 'partnership')}, {column(Category, name)}, "
-        f"NULL, CASE WHEN {column(Category, active)} THEN 1 ELSE 0 END, "
-        f"{column(Category, position)}, id "
+        f"UNION ALL SELECT 'c', {column(Category, 'partnership')}, {column(Category, 'name')}, "
+        f"NULL, CASE WHEN {column(Category, 'active')} THEN 1 ELSE 0 END, "
+        f"{column(Category, 'position')}, id "
         f"FROM {table(Category)} WHERE {column(Category, 'partnership')} IN ({marks}) "
         "ORDER BY 1, 6, 3, 7"
     )
