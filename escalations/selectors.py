@@ -145,42 +145,29 @@ def _grant_facts(user: Any) -> tuple[bool, bool, set[int], list[int], int | None
     return many, bounded, partnerships, sorted(group_ids), permission_id
 
 
-def _visibility_probe_sql(group_count: int | None = None, *, permission_given: bool = False) -> str:
+def _visibility_probe_sql(group_count: int | None = None) -> str:
     """The condition "the current row of the case table is granted to the person", as SQL
     over guardian's direct permission tables (the person's own grant, or their groups').
     Their groups are read by a join to their memberships, or, given ``group_count``, are
-    that many parameters (none: the person's own grants only). The permission is looked up
-    by its app label and codename, or, ``permission_given``, is a parameter (its id)."""
-    from django.contrib.auth.models import Permission, User
-    from django.contrib.contenttypes.models import ContentType
-    from django.db import connection
+    that many parameters (none: the person's own grants only). The permission is a
+    parameter: its id (``view_permission_id``)."""
+    from django.contrib.auth.models import User
 
     from escalations.models import DifferenceGroupObjectPermission, DifferenceUserObjectPermission
 
-    def table(model: Any) -> str:
-        return str(connection.ops.quote_name(model._meta.db_table))
-
-    user_groups = User.groups.through
-    case = table(ProfessionalDifference)
+    case = _table(ProfessionalDifference)
     # Only table names from the models' metadata are formatted in; every value is a parameter.
-    permission = (
-        "%s"
-        if permission_given
-        else f"(SELECT p.id FROM {table(Permission)} p INNER JOIN {table(ContentType)} t "  # noqa: S608
-        "ON p.content_type_id = t.id WHERE t.app_label = %s AND p.codename = %s LIMIT 1)"
-    )
     # One EXISTS over both kinds of grant (UNION ALL), not two ORed: PostgreSQL turns an
     # ORed EXISTS into a hashed subplan that reads every grant of the person's groups first
     # (14,000 for a manager) where this probes only the rows a page walks.
     own = (
-        f"SELECT 1 FROM {table(DifferenceUserObjectPermission)} o "  # noqa: S608
-        f"WHERE o.content_object_id = {case}.id AND o.user_id = %s "
-        f"AND o.permission_id = {permission}"
+        f"SELECT 1 FROM {_table(DifferenceUserObjectPermission)} o "  # noqa: S608
+        f"WHERE o.content_object_id = {case}.id AND o.user_id = %s AND o.permission_id = %s"
     )
     if group_count == 0:
         return f"EXISTS ({own})"
     groups = (
-        f"INNER JOIN {table(user_groups)} m ON m.group_id = g.group_id "
+        f"INNER JOIN {_table(User.groups.through)} m ON m.group_id = g.group_id "
         f"WHERE g.content_object_id = {case}.id AND m.user_id = %s "
         if group_count is None
         else f"WHERE g.content_object_id = {case}.id "
@@ -188,8 +175,8 @@ def _visibility_probe_sql(group_count: int | None = None, *, permission_given: b
     )
     return (
         f"EXISTS ({own} UNION ALL "  # noqa: S608
-        f"SELECT 1 FROM {table(DifferenceGroupObjectPermission)} g {groups}"
-        f"AND g.permission_id = {permission})"
+        f"SELECT 1 FROM {_table(DifferenceGroupObjectPermission)} g {groups}"
+        "AND g.permission_id = %s)"
     )
 
 
@@ -201,24 +188,21 @@ def _difference_by_probe(
     person's set. Written as SQL (the same condition the ORM's ``Exists(...) | Exists(...)``
     builds) because composing those subqueries cost more CPU than the rest of a case page's
     queries together. ``group_ids``: the person's groups, and ``permission_id``: the view
-    permission's id, both read just before."""
+    permission's id, when read just before."""
     from django.db.models import BooleanField
     from django.db.models.expressions import RawSQL
 
-    if not user.is_authenticated or not user.is_active:
+    if permission_id is None:
+        permission_id = view_permission_id()
+    if not user.is_authenticated or not user.is_active or permission_id is None:
         return ProfessionalDifference.objects.none()
-    app_label, codename = VIEW_PERMISSION.split(".")
-    permission: list[Any] = [app_label, codename] if permission_id is None else [permission_id]
-    params: list[Any] = [user.pk, *permission]
+    params: list[Any] = [user.pk, permission_id]
     if group_ids is None:
-        params += [user.pk, *permission]
+        params += [user.pk, permission_id]
     elif group_ids:
-        params += [*group_ids, *permission]
+        params += [*group_ids, permission_id]
     granted = RawSQL(  # noqa: S611 (the values are parameters; see _visibility_probe_sql)
-        _visibility_probe_sql(
-            None if group_ids is None else len(group_ids),
-            permission_given=permission_id is not None,
-        ),
+        _visibility_probe_sql(None if group_ids is None else len(group_ids)),
         params,
         output_field=BooleanField(),
     )
@@ -279,7 +263,7 @@ def difference_get_for(user: Any, pk: int) -> ProfessionalDifference:
         f"ON p.id = {case_table}.{_column(ProfessionalDifference, 'partnership')} "
         f"INNER JOIN {_table(Category)} c "
         f"ON c.id = {case_table}.{_column(ProfessionalDifference, 'category')} "
-        f"WHERE {case_table}.id = %s AND {_visibility_probe_sql(permission_given=True)}"
+        f"WHERE {case_table}.id = %s AND {_visibility_probe_sql()}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [pk, user.pk, permission_id, user.pk, permission_id])
