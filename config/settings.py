@@ -5,6 +5,7 @@ With nothing set, the app runs on SQLite and Celery's embedded ``filesystem://``
 ``CELERY_BROKER_URL`` or ``REDIS_URL``, ``SECRET_KEY``, ``ALLOWED_HOSTS`` and the email settings.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -232,6 +233,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     "deliver-outbox": {"task": "escalations.tasks.deliver_outbox", "schedule": 60.0},
 }
+# Connections a deadline scan writes its batches on side by side (PostgreSQL; one on SQLite):
+# by default the machine's cores, at most four.
+DEADLINE_SCAN_WORKERS = env.int("DEADLINE_SCAN_WORKERS", default=min(os.cpu_count() or 1, 4))
 
 # The address e-mails link to.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

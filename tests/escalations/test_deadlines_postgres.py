@@ -52,6 +52,34 @@ def test_two_scans_at_once_record_each_breach_exactly_once(postgres_transactiona
     assert Notification.objects.filter(kind="breach").count() == 30 * 5
 
 
+def test_one_scan_on_several_connections_records_each_breach_once(
+    postgres_transactional: Any,
+) -> None:
+    world = build_world()
+    with time_machine.travel(datetime(2026, 11, 2, 10, 0, tzinfo=LONDON), tick=False):
+        for _ in range(30):
+            case = raise_difference(world)
+            services.difference_start_clarification(actor=world.raiser, difference_id=case.pk)
+    result = deadlines_scan(batch_size=4, workers=3)
+    assert result.breaches == 30
+    # Each of the three threads stops at its first short batch, after at most seven full ones
+    # (30 entries, four a batch) between them.
+    assert 3 < result.batches <= 7 + 3
+    assert ClockEvent.objects.filter(kind="breach").count() == 30
+    assert Notification.objects.filter(kind="breach").count() == 30 * 5
+    assert deadlines_scan(workers=3).breaches == 0
+
+
+def test_a_scan_inside_a_transaction_stays_on_its_connection(postgres: Any) -> None:
+    """Other connections could not see the transaction's rows: the scan does not use them."""
+    world = build_world()
+    with time_machine.travel(datetime(2026, 11, 2, 10, 0, tzinfo=LONDON), tick=False):
+        case = raise_difference(world)
+        services.difference_start_clarification(actor=world.raiser, difference_id=case.pk)
+    assert connection.in_atomic_block
+    assert deadlines_scan(workers=4).breaches == 1
+
+
 def _one_breach(world: Any) -> Notification:
     with time_machine.travel(datetime(2026, 11, 2, 10, 0, tzinfo=LONDON), tick=False):
         case = raise_difference(world)
