@@ -13,6 +13,7 @@ from agencies.models import (
     Partnership,
     PartnershipMembership,
 )
+from ops.db import server_cursor
 
 _CACHE_ATTRIBUTE = "_roles_held"
 
@@ -90,7 +91,8 @@ def _memberships(user_id: int) -> list[tuple[str, int | None, int, str, str]]:
         f"INNER JOIN {table(Partnership)} p ON p.id = m.partnership_id "
         "WHERE m.user_id = %s"
     )
-    with connection.cursor() as cursor:
+    # Run on every page: prepared, so PostgreSQL plans it once per connection (ops.db).
+    with server_cursor(prepare=True) as cursor:
         cursor.execute(sql, [user_id, True, user_id])
         return list(cursor.fetchall())
 

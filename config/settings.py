@@ -106,11 +106,20 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# The few statements every page runs are kept prepared on PostgreSQL connections (ops.db);
+# false behind a pooler that cannot keep prepared statements (PgBouncer before 1.21 in
+# transaction mode).
+DATABASE_PREPARE = env.bool("DATABASE_PREPARE", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg 3's pool through Django 5.2's built-in support.
     DATABASES["default"].setdefault("OPTIONS", {})
     if env.bool("DATABASE_POOL", default=False):
         DATABASES["default"]["OPTIONS"]["pool"] = True
+    if DATABASE_PREPARE:
+        # psycopg prepares nothing unless given a threshold; this one is never reached, so
+        # only the statements ops.db prepares on purpose are (Django's own cursors bind on the
+        # client and never prepare).
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a writer instead of failing at once when the worker and the web app collide.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

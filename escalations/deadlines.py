@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -53,6 +52,7 @@ from escalations.presenters import initials
 from escalations.rules import STAGE_OWNER_ROLES, TIER_ABOVE_ROLES
 from escalations.states import TIMED_STAGES, Status
 from escalations.working_time import add_working_hours, subtract_working_time, working_time_between
+from ops.db import server_cursor
 from ops.heartbeats import heartbeat_record
 from ops.models import Heartbeat
 from records.services import clock_entry_write
@@ -548,26 +548,6 @@ class _DueEntry(NamedTuple):
     difference__partnership__name: str
 
 
-@contextmanager
-def _server_binding_cursor() -> Iterator[Any]:
-    """A cursor on the default connection (same transaction, same query logging) that sends
-    its parameters to PostgreSQL separately from the statement. Django's own cursors bind on
-    the client: they quote every value into the SQL text in Python, which for the scan's
-    arrays of thousands of values cost a fifth of the scan."""
-    from django.db.backends.postgresql import base as postgresql
-
-    connection.ensure_connection()
-    cursor_class: Any = postgresql.ServerBindingCursor  # psycopg's Cursor, with Django's mixin
-    raw = cursor_class(connection.connection)
-    wrapped = (
-        connection.make_debug_cursor(raw)
-        if connection.queries_logged
-        else connection.make_cursor(raw)
-    )
-    with wrapped as cursor:
-        yield cursor
-
-
 # The due entries of a batch, locked, and then their cases: locking first and joining the few
 # thousand locked rows to their cases by key (rather than joining the due entries to every case,
 # which PostgreSQL does by reading the whole case table).
@@ -604,7 +584,7 @@ def _due_batch(now: datetime, batch_size: int) -> list[_DueEntry]:
         difference=quote(ProfessionalDifference._meta.db_table),
         partnership=quote(Partnership._meta.db_table),
     )
-    with _server_binding_cursor() as cursor:
+    with server_cursor() as cursor:
         cursor.execute(sql, [now, batch_size])
         return [_DueEntry(*row) for row in cursor.fetchall()]
 
@@ -679,7 +659,7 @@ def _mark_checked(*, breached: list[int], reminded: list[int], now: datetime) ->
     # The same two updates with each list of ids as one array parameter (the ORM's IN list
     # sends thousands of parameters, each quoted in Python).
     table = connection.ops.quote_name(StageEntry._meta.db_table)
-    with _server_binding_cursor() as cursor:
+    with server_cursor() as cursor:
         if breached:
             cursor.execute(
                 f"UPDATE {table} SET breached_at = %s, next_check_at = NULL, "  # noqa: S608
@@ -797,7 +777,7 @@ def _insert_notices_sql(notices: Sequence[_Notice]) -> None:
         )
     }
     sql = _FAN_OUT_SQL.format(columns=columns, defaults=placeholders, **tables)
-    with _server_binding_cursor() as cursor:
+    with server_cursor() as cursor:
         cursor.execute(sql, params)
 
 

@@ -6,6 +6,7 @@ not see is a 404, never a 403.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,6 +18,7 @@ from guardian.shortcuts import get_objects_for_user
 
 from escalations.models import ProfessionalDifference
 from escalations.working_time import WorkingCalendar
+from ops.db import server_cursor
 
 if TYPE_CHECKING:
     from escalations.models import StageEntry
@@ -74,6 +76,12 @@ def differences_visible_to_for_pages(user: Any) -> QuerySet[ProfessionalDifferen
     return visible
 
 
+# Per process: (database alias, user id) -> (has PROBE_FROM_GRANTS grants or more, until when).
+_MANY_GRANTS: dict[tuple[str, int], tuple[bool, float]] = {}
+MANY_GRANTS_SECONDS = 60.0
+MANY_GRANTS_REMEMBERED = 10_000
+
+
 def _grant_facts(user: Any) -> tuple[bool, bool, set[int], list[int], int | None]:
     """In one query: whether the person's groups hold PROBE_FROM_GRANTS grants or more (is
     there a grant at that offset? nothing is counted), whether every group of theirs is a role
@@ -93,14 +101,25 @@ def _grant_facts(user: Any) -> tuple[bool, bool, set[int], list[int], int | None
     members = _table(User.groups.through)
     group_grants = _table(DifferenceGroupObjectPermission)
     own_grants = _table(DifferenceUserObjectPermission)
+    # Whether the person has many grants only chooses between two forms of the same query,
+    # never what it finds: known from a recent page, it is not looked for again (walking up to
+    # PROBE_FROM_GRANTS grants cost more than the rest of this query).
+    known_many = _MANY_GRANTS.get((connection.alias, user.pk))
+    if known_many is not None and known_many[1] > time.monotonic():
+        reach, reach_params = ("1" if known_many[0] else "0"), []
+    else:
+        reach = (
+            f"CASE WHEN EXISTS (SELECT 1 FROM {group_grants} g INNER JOIN {members} n "  # noqa: S608
+            "ON n.group_id = g.group_id WHERE n.user_id = %s AND g.permission_id = %s "
+            "LIMIT 1 OFFSET %s) THEN 1 ELSE 0 END"
+        )
+        reach_params = [user.pk, permission_id, max(PROBE_FROM_GRANTS - 1, 0)]
     sql = (
         # The person's groups, each with the partnership of its role (if it is a role group's)
         # and whether the groups' grants reach the offset.
         f"SELECT 'g', m.group_id, a.{_column(Agency, 'partnership')}, "  # noqa: S608
         f"r.{_column(PartnershipRoleGroup, 'partnership')}, "
-        f"CASE WHEN EXISTS (SELECT 1 FROM {group_grants} g INNER JOIN {members} n "
-        f"ON n.group_id = g.group_id WHERE n.user_id = %s AND g.permission_id = %s "
-        f"LIMIT 1 OFFSET %s) THEN 1 ELSE 0 END "
+        f"{reach} "
         f"FROM {members} m "
         f"LEFT JOIN {_table(AgencyRoleGroup)} ar "
         f"ON ar.{_column(AgencyRoleGroup, 'group')} = m.group_id "
@@ -118,9 +137,7 @@ def _grant_facts(user: Any) -> tuple[bool, bool, set[int], list[int], int | None
         f"AND o.{_column(DifferenceUserObjectPermission, 'permission')} = %s"
     )
     params = [
-        user.pk,
-        permission_id,
-        max(PROBE_FROM_GRANTS - 1, 0),
+        *reach_params,
         user.pk,
         user.pk,
         permission_id,
@@ -129,6 +146,7 @@ def _grant_facts(user: Any) -> tuple[bool, bool, set[int], list[int], int | None
     bounded = True
     partnerships: set[int] = set()
     group_ids: list[int] = []
+    # Not prepared (ops.db): PostgreSQL's plan for any person reads every grant by name.
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -142,6 +160,10 @@ def _grant_facts(user: Any) -> tuple[bool, bool, set[int], list[int], int | None
                 partnerships |= {p for p in (agency_partnership, role_partnership) if p}
             else:
                 partnerships.add(agency_partnership)
+    if known_many is None or known_many[1] <= time.monotonic():
+        if len(_MANY_GRANTS) >= MANY_GRANTS_REMEMBERED:
+            _MANY_GRANTS.clear()
+        _MANY_GRANTS[(connection.alias, user.pk)] = (many, time.monotonic() + MANY_GRANTS_SECONDS)
     return many, bounded, partnerships, sorted(group_ids), permission_id
 
 
@@ -235,15 +257,21 @@ def view_permission_id() -> int | None:
 
 
 def forget_permission_ids(**kwargs: Any) -> None:
-    """``post_migrate`` receiver: a migration, or a test's flush, may give permissions new ids."""
+    """``post_migrate`` receiver: a migration, or a test's flush, may give permissions new ids
+    (and people's grants may be gone)."""
     _PERMISSION_IDS.clear()
+    forget_grant_counts()
+
+
+def forget_grant_counts() -> None:
+    """Forget who was seen to have many grants (tests, after changing PROBE_FROM_GRANTS)."""
+    _MANY_GRANTS.clear()
 
 
 def difference_get_for(user: Any, pk: int) -> ProfessionalDifference:
     """The case ``pk`` (with its partnership and category) if ``user`` may see it; 404
     otherwise. Read with SQL as the ORM would (``_RowPlan``): composing the query and its
     visibility probe cost more than running it, on every page about a case."""
-    from django.db import connection
 
     from agencies.models import Category, Partnership
 
@@ -265,7 +293,8 @@ def difference_get_for(user: Any, pk: int) -> ProfessionalDifference:
         f"ON c.id = {case_table}.{_column(ProfessionalDifference, 'category')} "
         f"WHERE {case_table}.id = %s AND {_visibility_probe_sql()}"
     )
-    with connection.cursor() as cursor:
+    # Run for every case opened: prepared (ops.db).
+    with server_cursor(prepare=True) as cursor:
         cursor.execute(sql, [pk, user.pk, permission_id, user.pk, permission_id])
         row = cursor.fetchone()
     if row is None:

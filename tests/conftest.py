@@ -95,16 +95,20 @@ def build_world() -> World:
 @pytest.fixture(autouse=True)
 def _empty_cache() -> Any:
     """allauth keeps rate limits and used TOTP codes in the cache, and each process its copy of
-    the partnerships' configuration (``agencies.config``): each test starts clean."""
+    the partnerships' configuration (``agencies.config``) and of who has many grants
+    (``escalations.selectors``): each test starts clean."""
     from django.core.cache import cache
 
     from agencies.config import forget_partnership_config
+    from escalations.selectors import forget_grant_counts
 
     cache.clear()
     forget_partnership_config()
+    forget_grant_counts()
     yield
     cache.clear()
     forget_partnership_config()
+    forget_grant_counts()
 
 
 @pytest.fixture

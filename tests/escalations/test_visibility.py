@@ -236,3 +236,33 @@ def test_a_case_number_beyond_the_database_is_no_case(world: Any) -> None:
     for pk in (0, -1, 2**63, 10**30):
         with pytest.raises(Http404):
             difference_get_for(world.raiser, pk)
+
+
+def test_whether_a_person_has_many_grants_is_looked_for_once_a_minute_and_changes_no_result(
+    world: World, monkeypatch: Any
+) -> None:
+    """It only chooses the query's form: remembered, the grants are not walked again, and a
+    person whose grants grew past the threshold meanwhile still sees exactly their cases."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(selectors, "PROBE_FROM_GRANTS", 2)
+    manager = world.b_line_manager
+    first = difference_at(world, Status.STAGE_2)
+    with CaptureQueriesContext(connection) as queries:
+        many, *_ = selectors._grant_facts(manager)
+    assert not many and "OFFSET" in queries[0]["sql"]
+    for _ in range(3):
+        difference_at(world, Status.STAGE_2)
+    with CaptureQueriesContext(connection) as queries:
+        many, bounded, partnerships, groups, _ = selectors._grant_facts(manager)
+    assert not many and "OFFSET" not in queries[0]["sql"]  # remembered
+    assert bounded and partnerships == {world.partnership.pk} and groups
+    expected = set(differences_visible_to(manager).values_list("pk", flat=True))
+    assert first.pk in expected and len(expected) >= 4
+    assert set(differences_visible_to_for_pages(manager).values_list("pk", flat=True)) == expected
+
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: 10.0**9)  # a minute on
+    many, *_ = selectors._grant_facts(manager)
+    assert many
+    assert set(differences_visible_to_for_pages(manager).values_list("pk", flat=True)) == expected
