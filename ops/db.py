@@ -26,6 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 
 @contextmanager
@@ -40,12 +41,23 @@ def server_cursor(*, prepare: bool = False) -> Iterator[Any]:
     cursor_class = _preparing_cursor() if prepare and settings.DATABASE_PREPARE else _binding()
     raw = cursor_class(connection.connection)
     wrapped = (
-        connection.make_debug_cursor(raw)
-        if connection.queries_logged
-        else connection.make_cursor(raw)
+        _DebugWrapper(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
     )
     with wrapped as cursor:
         yield cursor
+
+
+class _DebugWrapper(CursorDebugWrapper):
+    """Django's query-logging wrapper, logging the statement with its values written in
+    (Django reads the text psycopg sent, which a server-binding cursor does not have)."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        try:
+            shown = self.db.ops.compose_sql(sql, params)
+        except Exception:  # only for the log: the statement itself runs as given
+            shown = sql
+        with self.debug_sql(shown, params):
+            return CursorWrapper.execute(self, sql, params)
 
 
 def _binding() -> Any:

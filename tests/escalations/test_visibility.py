@@ -249,14 +249,19 @@ def test_whether_a_person_has_many_grants_is_looked_for_once_a_minute_and_change
     monkeypatch.setattr(selectors, "PROBE_FROM_GRANTS", 2)
     manager = world.b_line_manager
     first = difference_at(world, Status.STAGE_2)
+
+    def grant_facts_sql(queries: Any) -> str:
+        (sql,) = [q["sql"] for q in queries if "auth_user_groups" in q["sql"]]
+        return str(sql)
+
     with CaptureQueriesContext(connection) as queries:
         many, *_ = selectors._grant_facts(manager)
-    assert not many and "OFFSET" in queries[0]["sql"]
+    assert not many and "OFFSET" in grant_facts_sql(queries)
     for _ in range(3):
         difference_at(world, Status.STAGE_2)
     with CaptureQueriesContext(connection) as queries:
         many, bounded, partnerships, groups, _ = selectors._grant_facts(manager)
-    assert not many and "OFFSET" not in queries[0]["sql"]  # remembered
+    assert not many and "OFFSET" not in grant_facts_sql(queries)  # remembered
     assert bounded and partnerships == {world.partnership.pk} and groups
     expected = set(differences_visible_to(manager).values_list("pk", flat=True))
     assert first.pk in expected and len(expected) >= 4
