@@ -308,10 +308,10 @@ def _read(
         segments = [(keyed, key_order)]
     rows: list[Any] = []
     for segment, order in segments:
-        # Every segment is read (at least one row) so that a page runs the same queries
-        # whether or not the first segment filled it.
-        rows.extend(segment.order_by(*order)[: max(limit - len(rows), 1)])
-    return rows[:limit]
+        if len(rows) >= limit:
+            break  # the page is full: a later segment is not read (one query, not two)
+        rows.extend(segment.order_by(*order)[: limit - len(rows)])
+    return rows
 
 
 def keyset_page(

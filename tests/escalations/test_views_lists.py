@@ -491,6 +491,24 @@ def test_the_list_never_counts_and_gives_the_total_only_on_the_last_page(
     assert "Showing 3 to 3 of 3 cases" in last.content.decode()
 
 
+def test_by_due_date_a_page_full_of_running_clocks_does_not_read_the_cases_without_one(
+    client: Any, world: World, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(list_views, "PAGE_SIZE", 2)
+    cases = many_cases(world, 9)  # six with a running clock, three without
+    client.force_login(world.business_manager)
+    with CaptureQueriesContext(connection) as captured:
+        first = client.get(reverse("case_list"), {"sort": "due"})
+    list_reads = [q["sql"] for q in captured if "LIMIT 3" in q["sql"]]
+    assert len(list_reads) == 1 and "IS NOT NULL" in list_reads[0]
+    seen = listed(first)
+    response = first
+    while response.context["next_url"]:
+        response = follow(client, response.context["next_url"])
+        seen += listed(response)
+    assert sorted(seen) == sorted(case.pk for case in cases)  # the rest still follow
+
+
 # -- constant query counts ----------------------------------------------------------------------
 
 
