@@ -1062,3 +1062,16 @@ def test_the_blank_form_carries_the_persons_partnership(world: World) -> None:
 def test_an_anonymous_visitor_gets_no_blank_form(world: World) -> None:
     response = Client().get(reverse("blank_record_pdf"))
     assert response.status_code == 302
+
+
+def test_a_process_freezes_what_its_first_render_left_and_only_then(monkeypatch: Any) -> None:
+    """After the first render, WeasyPrint's modules, fonts and caches leave the collector's
+    sight (one collection, then ``gc.freeze``); later renders do nothing of the kind."""
+    calls: list[str] = []
+    monkeypatch.setattr(pdf, "_SETTLED", [])
+    monkeypatch.setattr(pdf.gc, "collect", lambda *args: calls.append("collect") or 0)
+    monkeypatch.setattr(pdf.gc, "freeze", lambda: calls.append("freeze"))
+    html = "<html lang='en'><head><title>t</title></head><body><p>One.</p></body></html>"
+    for _ in range(2):
+        assert pdf.render_html_to_pdf(html).pdf.startswith(b"%PDF")
+    assert calls == ["collect", "freeze"]
