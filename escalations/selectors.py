@@ -104,9 +104,11 @@ def _grant_facts(user: Any) -> tuple[bool, bool, set[int], list[int], int | None
     # Whether the person has many grants only chooses between two forms of the same query,
     # never what it finds: known from a recent page, it is not looked for again (walking up to
     # PROBE_FROM_GRANTS grants cost more than the rest of this query).
-    known_many = _MANY_GRANTS.get((connection.alias, user.pk))
-    if known_many is not None and known_many[1] > time.monotonic():
-        reach, reach_params = ("1" if known_many[0] else "0"), []
+    key = (connection.alias, user.pk)
+    known = _MANY_GRANTS.get(key)
+    remembered = known[0] if known is not None and known[1] > time.monotonic() else None
+    if remembered is not None:
+        reach, reach_params = ("1" if remembered else "0"), []
     else:
         reach = (
             f"CASE WHEN EXISTS (SELECT 1 FROM {group_grants} g INNER JOIN {members} n "  # noqa: S608
@@ -160,10 +162,10 @@ def _grant_facts(user: Any) -> tuple[bool, bool, set[int], list[int], int | None
                 partnerships |= {p for p in (agency_partnership, role_partnership) if p}
             else:
                 partnerships.add(agency_partnership)
-    if known_many is None or known_many[1] <= time.monotonic():
+    if remembered is None:
         if len(_MANY_GRANTS) >= MANY_GRANTS_REMEMBERED:
             _MANY_GRANTS.clear()
-        _MANY_GRANTS[(connection.alias, user.pk)] = (many, time.monotonic() + MANY_GRANTS_SECONDS)
+        _MANY_GRANTS[key] = (many, time.monotonic() + MANY_GRANTS_SECONDS)
     return many, bounded, partnerships, sorted(group_ids), permission_id
 
 

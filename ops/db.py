@@ -10,8 +10,9 @@ query-count tests see them):
   values cost a fifth of the scan to quote);
 - ``server_cursor(prepare=True)`` also keeps the statement prepared on the connection (psycopg
   names it; pooled connections keep it from request to request), so PostgreSQL plans it once.
-  For a fixed statement run on every page (a person's roles, their grants, the case they open)
-  planning took three to six times as long as running it. Off with ``DATABASE_PREPARE=false``
+  For a fixed statement run on every page (a person's roles, the case they open) planning took
+  three to six times as long as running it. Only for statements whose plan does not depend on
+  the values: PostgreSQL may keep one plan for all of them. Off with ``DATABASE_PREPARE=false``
   behind a pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction
   mode).
 
@@ -20,6 +21,7 @@ On other databases both are Django's ordinary cursor.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -38,8 +40,7 @@ def server_cursor(*, prepare: bool = False) -> Iterator[Any]:
             yield cursor
         return
     connection.ensure_connection()
-    cursor_class = _preparing_cursor() if prepare and settings.DATABASE_PREPARE else _binding()
-    raw = cursor_class(connection.connection)
+    raw = _cursor_class(prepare=prepare and settings.DATABASE_PREPARE)(connection.connection)
     wrapped = (
         _DebugWrapper(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
     )
@@ -60,25 +61,20 @@ class _DebugWrapper(CursorDebugWrapper):
             return CursorWrapper.execute(self, sql, params)
 
 
-def _binding() -> Any:
+@functools.cache
+def _cursor_class(*, prepare: bool) -> Any:
+    """Django's ``ServerBindingCursor`` (psycopg's Cursor with Django's mixin), or a subclass
+    whose ``execute`` prepares. Made on first use: the PostgreSQL backend module is imported
+    only where PostgreSQL is configured."""
     from django.db.backends.postgresql import base as postgresql
 
-    return postgresql.ServerBindingCursor  # psycopg's Cursor, with Django's mixin
+    binding: Any = postgresql.ServerBindingCursor
+    if not prepare:
+        return binding
 
+    class PreparingCursor(binding):  # type: ignore[misc, valid-type]
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            kwargs.setdefault("prepare", True)
+            return super().execute(query, params, **kwargs)
 
-_PREPARING: list[Any] = []
-
-
-def _preparing_cursor() -> Any:
-    """``ServerBindingCursor`` whose ``execute`` prepares (made once, on first use: the
-    PostgreSQL backend module is only imported where PostgreSQL is configured)."""
-    if not _PREPARING:
-        binding = _binding()
-
-        class PreparingCursor(binding):  # type: ignore[misc, valid-type]
-            def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-                kwargs.setdefault("prepare", True)
-                return super().execute(query, params, **kwargs)
-
-        _PREPARING.append(PreparingCursor)
-    return _PREPARING[0]
+    return PreparingCursor

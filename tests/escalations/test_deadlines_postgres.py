@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.db import IntegrityError, connection, transaction
 
-from escalations import services
+from escalations import deadlines, services
 from escalations.deadlines import ScanResult, deadlines_scan
 from escalations.models import ClockEvent, Notification
 from records.models import Entry
@@ -53,14 +53,23 @@ def test_two_scans_at_once_record_each_breach_exactly_once(postgres_transactiona
 
 
 def test_one_scan_on_several_connections_records_each_breach_once(
-    postgres_transactional: Any,
+    postgres_transactional: Any, monkeypatch: Any
 ) -> None:
     world = build_world()
     with time_machine.travel(datetime(2026, 11, 2, 10, 0, tzinfo=LONDON), tick=False):
         for _ in range(30):
             case = raise_difference(world)
             services.difference_start_clarification(actor=world.raiser, difference_id=case.pk)
+    threads: set[str] = set()
+    scan_batches = deadlines._scan_batches
+
+    def recording(*args: Any) -> ScanResult:
+        threads.add(threading.current_thread().name)
+        return scan_batches(*args)
+
+    monkeypatch.setattr(deadlines, "_scan_batches", recording)
     result = deadlines_scan(batch_size=4, workers=3)
+    assert len(threads) == 3 and all(name.startswith("deadline-scan") for name in threads)
     assert result.breaches == 30
     # Each of the three threads stops at its first short batch, after at most seven full ones
     # (30 entries, four a batch) between them.
