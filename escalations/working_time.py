@@ -95,6 +95,7 @@ __all__ = [
     "add_working_days",
     "add_working_hours",
     "is_working_day",
+    "load_bank_holidays",
     "next_working_day",
     "previous_working_day",
     "subtract_working_time",
@@ -122,6 +123,18 @@ def _bank_holidays(nation: str, year: int) -> frozenset[date]:
     """Return the nation's bank holidays (substitute days included) for one year."""
     found = holidays.country_holidays("GB", subdiv=_SUBDIVISIONS[nation], years=year)
     return frozenset(found.keys())
+
+
+def load_bank_holidays(around: int | None = None) -> None:
+    """Build every nation's bank holidays for the year ``around`` (default: this year in
+    London) and the years either side, now rather than on first use. The ``holidays`` package
+    loads its tables lazily (about 0.15 s, most of it importing the country's module): a server
+    calls this before it forks its workers (``config.wsgi.warm_up``, the Celery worker's
+    ``worker_init``), so no request and no deadline scan pays for it."""
+    year = around if around is not None else datetime.now(LONDON).year
+    for nation in NATIONS:
+        for each in (year - 1, year, year + 1):
+            _bank_holidays(nation, each)
 
 
 @dataclass(frozen=True)

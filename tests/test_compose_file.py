@@ -104,6 +104,17 @@ def test_the_image_copies_every_app_package_and_template_folder() -> None:
     assert needed <= copied, sorted(needed - copied)
 
 
+def test_the_image_compiles_every_python_package_it_copies() -> None:
+    compiled = re.search(r"^RUN python -m compileall -q (.+)$", DOCKERFILE, flags=re.MULTILINE)
+    assert compiled, "the image compiles the application's .pyc files"
+    packages = {
+        name
+        for name in re.findall(r"^COPY (\S+) ", DOCKERFILE, flags=re.MULTILINE)
+        if (ROOT / name / "__init__.py").exists() or name == "manage.py"
+    }
+    assert packages <= set(compiled.group(1).split()), sorted(packages)
+
+
 # -- the Compose specification, health checks, profiles -------------------------------------
 
 SCHEMA = json.loads((ROOT / "tests" / "schemas" / "compose-spec.json").read_text())

@@ -12,9 +12,11 @@ from escalations.working_time import (
     LONDON,
     NATIONS,
     WorkingCalendar,
+    _bank_holidays,
     add_working_days,
     add_working_hours,
     is_working_day,
+    load_bank_holidays,
     next_working_day,
     previous_working_day,
     subtract_working_time,
@@ -570,3 +572,26 @@ def test_working_days_between_reports_fractions_and_floors_whole_days():
     assert working_days_between(start, end, ENGLAND_WALES) == 2.5
     assert whole_working_days_between(start, end, ENGLAND_WALES) == 2
     assert working_days_between(end, start, ENGLAND_WALES) == -2.5
+
+
+def test_load_bank_holidays_builds_every_nations_tables_before_first_use() -> None:
+    _bank_holidays.cache_clear()
+    load_bank_holidays(2026)
+    assert _bank_holidays.cache_info().currsize == 3 * len(NATIONS)  # 2025 to 2027
+    before = _bank_holidays.cache_info()
+    for nation in NATIONS:
+        assert not is_working_day(date(2026, 12, 25), WorkingCalendar(nation))
+    after = _bank_holidays.cache_info()
+    assert (after.hits - before.hits, after.misses - before.misses) == (len(NATIONS), 0)
+
+
+def test_load_bank_holidays_defaults_to_this_year_in_london() -> None:
+    _bank_holidays.cache_clear()
+    load_bank_holidays()
+    this_year = datetime.now(LONDON).year
+    years = (this_year - 1, this_year, this_year + 1)
+    loaded = {(nation, year) for nation in NATIONS for year in years}
+    before = _bank_holidays.cache_info()
+    for nation, year in loaded:
+        _bank_holidays(nation, year)
+    assert _bank_holidays.cache_info().misses == before.misses
