@@ -291,3 +291,24 @@ def test_figures_stand_as_at_the_period_end(monitoring: Fixture) -> None:
     ]
     assert rows(after, "headline") == rows(before, "headline")
     assert ["Stage 2", "2"] in rows(after, "highest-stage")
+
+
+def test_the_amendments_list_reads_its_own_small_index(monitoring: Fixture, postgres: None) -> None:
+    """The list of recommended protocol amendments reads the partial index of the cases that
+    recommend one, not every case of the partnership (a few cases in a hundred do)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reports.selectors import report_data
+
+    with CaptureQueriesContext(connection) as queries:
+        report_data(monitoring.world.partnership, PERIOD, list_limit=200)
+    sqls = [query["sql"] for query in queries.captured_queries]
+    (listed,) = [sql for sql in sqls if "protocol_amendment_note" in sql]
+    with connection.cursor() as cursor:
+        # A handful of test rows would be read whole anyway: forbid that, to see whether the
+        # query can use the index at all (its condition must match the index's).
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {listed}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "difference_amendment_idx" in plan, plan
