@@ -50,10 +50,11 @@ COPY templates ./templates
 COPY ui ./ui
 COPY --from=assets /build/ui/static/build ./ui/static/build
 
-# The application's .pyc files, as UV_COMPILE_BYTECODE does for its dependencies: with
-# PYTHONDONTWRITEBYTECODE (and /app not writable by the user that runs it), every gunicorn,
-# worker and beat process would otherwise compile the project's modules when it starts.
-RUN python -m compileall -q manage.py config agencies escalations records reports ops accounts ui
+# The application's .pyc files (everything copied above), as UV_COMPILE_BYTECODE does for its
+# dependencies: with PYTHONDONTWRITEBYTECODE (and /app not writable by the user that runs it),
+# every gunicorn, worker and beat process would otherwise compile the project's modules when
+# it starts.
+RUN python -m compileall -q .
 
 # Static files are collected at build time into var/static (hashed names, gzip and Brotli
 # copies, a manifest; a throwaway key: settings refuse to load without one); var/ belongs to the unprivileged user that runs everything.

@@ -21,7 +21,6 @@ made once, through the services, and reused. Exits non-zero when the target is m
 
 from __future__ import annotations
 
-import gc
 import os
 import statistics
 import sys
@@ -55,6 +54,7 @@ from agencies.services import (  # noqa: E402
     agency_membership_grant,
     partnership_create,
 )
+from config.collector import use_web_worker_threshold  # noqa: E402
 from escalations import services  # noqa: E402
 from escalations.models import ProfessionalDifference  # noqa: E402
 from escalations.services import (  # noqa: E402
@@ -259,19 +259,11 @@ def figures(timings: list[float]) -> str:
     )
 
 
-def _as_in_a_web_worker() -> None:
-    """The garbage collector's young-generation threshold of a gunicorn worker
-    (config/gunicorn.conf.py, GUNICORN_GC_THRESHOLD): with Python's default of 700, the
-    stamping's short-lived objects set off a full collection every few downloads, each
-    walking everything this process has loaded (150-190 ms), which a worker does not do."""
-    threshold = int(os.environ.get("GUNICORN_GC_THRESHOLD", "20000"))
-    if threshold > 0:
-        _, older, oldest = gc.get_threshold()
-        gc.set_threshold(threshold, older, oldest)
-
-
 def main() -> int:
-    _as_in_a_web_worker()
+    # A gunicorn worker's collector threshold: with Python's default of 700, the stamping's
+    # short-lived objects set off a full collection every few downloads, each walking
+    # everything this process has loaded (150-190 ms), which a worker does not do.
+    use_web_worker_threshold()
     typical = case_with(TYPICAL_ISSUE, 14)
     long = case_with(LONG_ISSUE, 194)
     for case in (typical, long):

@@ -53,12 +53,6 @@ proc_name = "resolving-differences"
 # started after GUNICORN_MAX_REQUESTS has the URLconf, the views and the compiled templates
 # already (``config.wsgi.warm_up``), and shares their memory with the others.
 preload_app = True
-# Python's cyclic garbage collector runs its youngest generation every this many new
-# container objects (Python's default is 700). A page of fifty cases makes tens of thousands,
-# so at 700 it ran dozens of times a request, each pass walking every young object; at
-# 20,000 a page costs about a tenth less CPU (bench/results.md) for a few more megabytes
-# held until the next pass. 0 keeps Python's default.
-gc_threshold = _int("GUNICORN_GC_THRESHOLD", 20_000)
 
 
 def when_ready(server: Any) -> None:
@@ -74,6 +68,8 @@ def when_ready(server: Any) -> None:
 
 
 def post_fork(server: Any, worker: Any) -> None:
-    if gc_threshold > 0:
-        _, older, oldest = gc.get_threshold()
-        gc.set_threshold(gc_threshold, older, oldest)
+    """In each worker: the collector's young-generation threshold of a web worker
+    (GUNICORN_GC_THRESHOLD, config/collector.py)."""
+    from config.collector import use_web_worker_threshold
+
+    use_web_worker_threshold()

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import base64
 import ctypes
+import functools
 import gc
 import logging
 import threading
@@ -347,9 +348,7 @@ def render_html_to_pdf(
     return rendered
 
 
-_SETTLED: list[bool] = []
-
-
+@functools.cache  # once per process
 def _settle_after_first_render() -> None:
     """Once a process has rendered its first PDF, take what that left for good (WeasyPrint's
     modules, fonts and caches: hundreds of thousands of objects) out of the garbage
@@ -358,9 +357,6 @@ def _settle_after_first_render() -> None:
     180 ms each on the 2-core bench, several times a minute, landing on whatever request is
     being served. The garbage of that first render is collected first; anything freed later
     among the frozen objects is still freed by reference counting."""
-    if _SETTLED:
-        return
-    _SETTLED.append(True)
     gc.collect()
     gc.freeze()
 

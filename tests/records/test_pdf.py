@@ -1068,7 +1068,7 @@ def test_a_process_freezes_what_its_first_render_left_and_only_then(monkeypatch:
     """After the first render, WeasyPrint's modules, fonts and caches leave the collector's
     sight (one collection, then ``gc.freeze``); later renders do nothing of the kind."""
     calls: list[str] = []
-    monkeypatch.setattr(pdf, "_SETTLED", [])
+    pdf._settle_after_first_render.cache_clear()  # as in a process that has rendered nothing
     monkeypatch.setattr(pdf.gc, "collect", lambda *args: calls.append("collect") or 0)
     monkeypatch.setattr(pdf.gc, "freeze", lambda: calls.append("freeze"))
     html = "<html lang='en'><head><title>t</title></head><body><p>One.</p></body></html>"
